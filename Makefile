@@ -1,0 +1,48 @@
+# Two commands do all the set-up: `make book` and `make test`.
+# Each creates .venv on first use and installs the pinned dependencies into it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(abspath $(VENV))/bin
+STAMP  := $(VENV)/.installed
+# nbgrader runs `alembic` and Jupyter Book runs kernels by name: the venv's bin/ goes first.
+export PATH := $(BIN):$(PATH)
+export PYTHONHASHSEED := 0
+
+.PHONY: all venv book book-clean test test-fast bench torch clean
+
+all: book
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	    -c requirements/lock.txt -e '.[test,bench]'
+	touch $@
+
+venv: $(STAMP)
+
+## book: build the site into _build/html (cells are executed; results are cached)
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+book-clean:
+	rm -rf _build
+
+## test: the whole test suite (package, book, assignments)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+## test-fast: everything except the slow training and build tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+## bench: the benchmarks; results are printed as a Markdown table
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## torch: add the optional PyTorch CPU build used by the cross-check tests and benchmarks
+torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+
+clean:
+	rm -rf _build $(VENV) .pytest_cache

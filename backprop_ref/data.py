@@ -1,0 +1,170 @@
+"""Small offline datasets for the course, generated or bundled, never downloaded.
+
+Every function returns float64 features and int64 labels, and takes a local
+``rng: np.random.Generator | None`` (default ``np.random.default_rng(0)``), so the same
+seed always gives the same arrays.
+
+    X, y = xor()                  # (4, 2), (4,)
+    X, y = spirals(rng=rng)       # (300, 2), (300,)   3 interleaved spiral arms
+    X, y = moons(rng=rng)         # (200, 2), (200,)   two half circles (scikit-learn)
+    X, y = digits()               # (1797, 64), (1797,) 8x8 handwritten digits (scikit-learn)
+    s = digits_split(seed=0)      # Split(X_train, y_train, X_test, y_test)
+
+`moons` and `digits` need scikit-learn (``pip install backprop_ref[data]``); the digits are
+the copy bundled inside scikit-learn, read from disk.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Split", "xor", "spirals", "moons", "digits", "digits_split",
+           "train_test_split", "one_hot"]
+
+
+class Split(NamedTuple):
+    """A train/test split. Shapes: X_* (N_*, ...) float64, y_* (N_*,) int64."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def _default_rng(rng: np.random.Generator | None) -> np.random.Generator:
+    if rng is None:
+        return np.random.default_rng(0)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"expected rng to be a numpy Generator or None, got {type(rng).__name__}")
+    return rng
+
+
+def _sklearn_datasets(where: str):
+    """Import sklearn.datasets lazily: scikit-learn is an optional dependency."""
+    try:
+        import sklearn.datasets
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(f"{where} needs scikit-learn, an optional dependency: "
+                          "pip install 'backprop_ref[data]'") from err
+    return sklearn.datasets
+
+
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """y = x1 XOR x2 on the four corners of the unit square.
+
+    Shapes: X (4, 2) float64, y (4,) int64 in {0, 1}.
+    """
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0], dtype=np.int64)
+    return X, y
+
+
+def spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
+            rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Arm j: x = r (sin t, cos t), r in [0, 1], t = 4r + 2*pi*j/K + noise * eps, eps ~ N(0, 1).
+
+    Points are ordered class by class (shuffle before mini-batching).
+    Shapes: X (n_per_class * n_classes, 2) float64, y (n_per_class * n_classes,) int64.
+    """
+    rng = _default_rng(rng)
+    if n_per_class < 1 or n_classes < 1:
+        raise ValueError(f"spirals: expected n_per_class >= 1 and n_classes >= 1, "
+                         f"got {n_per_class} and {n_classes}")
+    r = np.linspace(0.0, 1.0, n_per_class)
+    X = np.empty((n_per_class * n_classes, 2))
+    y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
+    for j in range(n_classes):
+        t = 4.0 * r + 2.0 * np.pi * j / n_classes + noise * rng.standard_normal(n_per_class)
+        X[j * n_per_class:(j + 1) * n_per_class] = np.column_stack([r * np.sin(t), r * np.cos(t)])
+    return X, y
+
+
+def moons(n: int = 200, noise: float = 0.1,
+          rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's make_moons, seeded from `rng`).
+
+    Shapes: X (n, 2) float64, y (n,) int64 in {0, 1}.
+    """
+    datasets = _sklearn_datasets("moons")
+    seed = int(_default_rng(rng).integers(0, 2**32 - 1))
+    X, y = datasets.make_moons(n_samples=n, noise=noise, random_state=seed)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def digits(images: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 8x8 handwritten digits bundled with scikit-learn; pixels scaled 0..16 -> [0, 1].
+
+    Shapes: X (1797, 64) float64, or (1797, 1, 8, 8) if `images` (N, C, H, W for Conv2d);
+    y (1797,) int64 in 0..9.
+    """
+    datasets = _sklearn_datasets("digits")
+    X, y = datasets.load_digits(return_X_y=True)  # bundled file: no download
+    X = np.ascontiguousarray(X, dtype=np.float64) / 16.0
+    if images:
+        X = X.reshape(-1, 1, 8, 8)
+    return X, y.astype(np.int64)
+
+
+def digits_split(seed: int = 0, images: bool = False, test_fraction: float = 0.2) -> Split:
+    """`digits(images)` split by `train_test_split(..., rng=default_rng(seed), stratify=True)`.
+
+    Shapes: as `digits`, about 1437 train and 360 test examples.
+    """
+    X, y = digits(images=images)
+    return train_test_split(X, y, test_fraction=test_fraction,
+                            rng=np.random.default_rng(seed), stratify=True)
+
+
+def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
+                     rng: np.random.Generator | None = None, stratify: bool = True) -> Split:
+    """Hold out round(test_fraction * n) examples (per class if `stratify`); both parts shuffled.
+
+    With `stratify`, each class c with n_c examples puts round(test_fraction * n_c) in the test
+    set, so class proportions match in both parts. Rows are copied, never shared with `X`.
+    Shapes: X (N, ...), y (N,) -> Split(X_train, y_train, X_test, y_test).
+    """
+    rng = _default_rng(rng)
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError("train_test_split: expected X and y to be numpy arrays, "
+                        f"got {type(X).__name__} and {type(y).__name__}")
+    if y.ndim != 1 or X.ndim < 1 or len(X) != len(y):
+        raise ValueError(f"train_test_split: expected X of shape (N, ...) and y of shape (N,), "
+                         f"got {X.shape} and {y.shape}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"train_test_split: expected 0 < test_fraction < 1, got {test_fraction}")
+
+    def n_held_out(n: int) -> int:
+        return int(np.floor(test_fraction * n + 0.5))  # round half up, not to even
+
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
+    test_parts, train_parts = [], []
+    for idx in groups:
+        idx = rng.permutation(idx)
+        k = n_held_out(len(idx))
+        test_parts.append(idx[:k])
+        train_parts.append(idx[k:])
+    test_idx = rng.permutation(np.concatenate(test_parts))
+    train_idx = rng.permutation(np.concatenate(train_parts))
+    if len(test_idx) == 0 or len(train_idx) == 0:
+        raise ValueError(f"train_test_split: test_fraction={test_fraction} of {len(y)} examples "
+                         f"leaves {len(train_idx)} for training and {len(test_idx)} for testing")
+    return Split(X[train_idx], y[train_idx], X[test_idx], y[test_idx])
+
+
+def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
+    """Y[i, c] = 1 if y[i] == c else 0.
+
+    Shapes: y (N,) integer labels in 0..num_classes-1 -> Y (N, num_classes) float64.
+    """
+    if not isinstance(y, np.ndarray) or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        got = f"{y.dtype.name} array of shape {y.shape}" if isinstance(y, np.ndarray) \
+            else type(y).__name__
+        raise ValueError(f"one_hot: expected y of shape (N,) with integer labels, got {got}")
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"one_hot: expected labels in 0..{num_classes - 1}, "
+                         f"got labels in {y.min()}..{y.max()}")
+    Y = np.zeros((len(y), num_classes))
+    Y[np.arange(len(y)), y] = 1.0
+    return Y

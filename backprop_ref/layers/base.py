@@ -1,0 +1,41 @@
+"""The contract every layer keeps.
+
+    out, cache = layer.forward(x, train=False)
+    dx, grads = layer.backward(dout, cache)
+
+`forward` returns its output and a cache holding exactly what `backward` needs; `backward`
+reads the cache (never `self` state set by forward), changes neither it nor `dout`, and
+returns the gradient with respect to the input and a dict of parameter gradients keyed like
+`layer.params`. Because gradients are returned, not stored, they never pile up between
+calls: there is nothing to zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Cache = Any
+Grads = dict[str, np.ndarray]
+
+
+class Layer:
+    """Base class: a layer with no parameters unless a subclass adds some to `params`."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray, train: bool = False) -> tuple[np.ndarray, Cache]:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, Grads]:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """The forward output alone, for inference."""
+        return self.forward(x, train=train)[0]
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}={v.shape}" for k, v in self.params.items())
+        return f"{type(self).__name__}({shapes})"

@@ -1,0 +1,41 @@
+"""Inverted dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backprop_ref._validate import check_array, check_same_shape
+from backprop_ref.layers.base import Grads, Layer
+
+
+class Dropout(Layer):
+    """Training: a = z · m / (1 − p) with m ~ Bernoulli(1 − p); evaluation: a = z.
+
+    `p` is the probability of *dropping* a unit (PyTorch's convention, not Keras' old keep
+    probability). Scaling by 1/(1 − p) while training keeps E[a] = z, so nothing changes at
+    evaluation time. The mask is drawn from `self.rng` and kept in the cache.
+    Shapes: any; a has the shape of z.
+    """
+
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: expected 0 <= p < 1 (the drop probability), got {p}")
+        self.p = float(p)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+
+    def forward(self, z: np.ndarray, train: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        check_array("Dropout.forward", "z", z, min_ndim=1)
+        if not train or self.p == 0.0:
+            return z, None
+        scaled_mask = (self.rng.random(z.shape) >= self.p).astype(z.dtype) / (1.0 - self.p)
+        return z * scaled_mask, scaled_mask
+
+    def backward(self, da: np.ndarray, scaled_mask: np.ndarray | None) -> tuple[np.ndarray, Grads]:
+        if scaled_mask is None:
+            return da, {}
+        check_same_shape("Dropout.backward", "da", da, scaled_mask.shape)
+        return da * scaled_mask, {}
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"

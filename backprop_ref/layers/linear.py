@@ -1,0 +1,48 @@
+"""The affine layer z = x W + b."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backprop_ref._validate import check_array, check_same_shape
+from backprop_ref.layers.base import Grads, Layer
+
+
+class Linear(Layer):
+    """z = x W + b.
+
+    Shapes: x (N, in_features), W (in_features, out_features), b (out_features,),
+    z (N, out_features). `init` is "he" (std √(2/in), for ReLU), "xavier" (std √(1/in),
+    for tanh and sigmoid) or a float standard deviation.
+    """
+
+    def __init__(self, in_features: int, out_features: int, *,
+                 rng: np.random.Generator | None = None, init: str | float = "he",
+                 dtype: type = np.float64) -> None:
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng(0)
+        if init == "he":
+            std = np.sqrt(2.0 / in_features)
+        elif init == "xavier":
+            std = np.sqrt(1.0 / in_features)
+        elif isinstance(init, (int, float)):
+            std = float(init)
+        else:
+            raise ValueError(f"Linear: init must be 'he', 'xavier' or a number, got {init!r}")
+        self.in_features, self.out_features, self.dtype = in_features, out_features, np.dtype(dtype)
+        self.params["W"] = (std * rng.standard_normal((in_features, out_features))).astype(dtype)
+        self.params["b"] = np.zeros(out_features, dtype=dtype)
+
+    def forward(self, x: np.ndarray, train: bool = False) -> tuple[np.ndarray, tuple]:
+        check_array("Linear.forward", "x", x, ("N", self.in_features), self.dtype)
+        z = x @ self.params["W"] + self.params["b"]
+        return z, (x, self.params["W"])
+
+    def backward(self, dz: np.ndarray, cache: tuple) -> tuple[np.ndarray, Grads]:
+        """dx = dz Wᵀ,  dW = xᵀ dz,  db = Σ_n dz  (summed over the batch, not averaged)."""
+        x, W = cache
+        check_same_shape("Linear.backward", "dz", dz, (x.shape[0], W.shape[1]))
+        return dz @ W.T, {"W": x.T @ dz, "b": dz.sum(axis=0)}
+
+    def __repr__(self) -> str:
+        return f"Linear({self.in_features}, {self.out_features})"

@@ -1,0 +1,202 @@
+"""Mini-batch training: the loop every chapter would otherwise write again.
+
+    history = fit(model, loss, optimizer, X, y, epochs=20, batch_size=32, rng=rng)
+    test_loss, test_acc = evaluate(model, loss, X_test, y_test)
+
+One step is the four steps of backpropagation on a mini-batch: forward (train=True), loss,
+backward, `optimizer.step(grads)`. The model keeps the Sequential contract
+(`forward(x, train) -> (out, caches)`, `backward(dout, caches) -> (dx, grads)`), the loss
+the loss contract (`forward(pred, target) -> (L, cache)`, `backward(cache) -> dpred`), and
+the optimizer has `step(grads)` and a settable `lr`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from backprop_ref.losses import BCEWithLogitsLoss, SoftmaxCrossEntropyLoss
+
+__all__ = ["History", "accuracy", "evaluate", "fit"]
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one `fit` call; a metric that does not apply stays an empty list.
+
+    `loss` and `accuracy` are averaged over the epoch's mini-batches (weighted by batch size,
+    measured before each step's update); `val_loss` and `val_accuracy` are measured after the
+    epoch with `evaluate`; `lr` is the optimizer's learning rate during the epoch.
+    `accuracy` is recorded only for classification losses (softmax cross-entropy and BCE with
+    logits); the `val_*` lists only when validation data is given.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded."""
+        return len(self.loss)
+
+    @property
+    def final(self) -> dict[str, float]:
+        """The last value of every non-empty metric, e.g. {"loss": 0.03, "accuracy": 0.99, ...}."""
+        metrics = {"loss": self.loss, "accuracy": self.accuracy, "val_loss": self.val_loss,
+                   "val_accuracy": self.val_accuracy, "lr": self.lr}
+        return {name: values[-1] for name, values in metrics.items() if values}
+
+
+def accuracy(outputs: np.ndarray, y: np.ndarray) -> float | None:
+    """Fraction of correct predictions read from logits; None when there is nothing to count.
+
+    - outputs (N, K), K >= 2, y (N,) integer labels: mean [argmax_k z_nk == y_n];
+    - outputs (N,) or (N, 1), y (N,) or (N, 1) with values in {0, 1}: mean [(z_n > 0) == y_n]
+      (a logit above 0 is a probability σ(z) above 1/2);
+    - anything else (regression targets, soft labels, multi-label): None.
+    Shapes: outputs (N, ...), y (N, ...).
+    """
+    if not isinstance(outputs, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError("accuracy: expected outputs and y to be numpy arrays, "
+                        f"got {type(outputs).__name__} and {type(y).__name__}")
+    if outputs.ndim == 0 or y.ndim == 0 or len(outputs) != len(y):
+        raise ValueError(f"accuracy: expected outputs and y with the same number of rows N, "
+                         f"got shapes {outputs.shape} and {y.shape}")
+    n = len(y)
+    if outputs.ndim == 2 and outputs.shape[1] >= 2:
+        if y.shape == (n,) and np.issubdtype(y.dtype, np.integer):
+            return float(np.mean(np.argmax(outputs, axis=1) == y))
+        return None
+    if outputs.shape in ((n,), (n, 1)) and y.shape in ((n,), (n, 1)):
+        labels = y.reshape(n)
+        if np.all((labels == 0) | (labels == 1)):
+            return float(np.mean((outputs.reshape(n) > 0) == labels))
+    return None
+
+
+def _is_classification(loss: Any) -> bool:
+    """Accuracy is counted only for losses whose predictions are class logits."""
+    return isinstance(loss, (SoftmaxCrossEntropyLoss, BCEWithLogitsLoss))
+
+
+def _check_xy(where: str, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> None:
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError(f"{where}: expected {names[0]} and {names[1]} to be numpy arrays, "
+                        f"got {type(X).__name__} and {type(y).__name__}")
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"{where}: {names[0]} has {len(X) if X.ndim else 0} examples but "
+                         f"{names[1]} has {len(y) if y.ndim else 0} (shapes {X.shape} and "
+                         f"{y.shape}); they must match along axis 0")
+    if len(X) == 0:
+        raise ValueError(f"{where}: expected at least one example, got {names[0]} of shape {X.shape}")
+
+
+def _check_positive_int(where: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: expected {name} to be a positive integer, got {value!r}")
+
+
+def evaluate(model: Any, loss: Any, X: np.ndarray, y: np.ndarray,
+             batch_size: int = 512) -> tuple[float, float | None]:
+    """(mean loss, accuracy) over (X, y) in eval mode (train=False), in batches of `batch_size`.
+
+    The loss is the batch-size-weighted mean of the batch losses, i.e. the mean over all N;
+    accuracy is None unless the loss is a classification loss.
+    Shapes: X (N, ...), y (N, ...) as the loss expects.
+    """
+    _check_xy("evaluate", X, y)
+    _check_positive_int("evaluate", "batch_size", batch_size)
+    count_accuracy = _is_classification(loss)
+    total_loss, total_correct = 0.0, 0.0
+    for start in range(0, len(X), batch_size):
+        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+        out, _ = model.forward(xb, train=False)
+        batch_loss, _ = loss.forward(out, yb)
+        total_loss += batch_loss * len(xb)
+        if count_accuracy:
+            total_correct += _batch_accuracy(out, yb) * len(xb)
+    n = len(X)
+    return total_loss / n, (total_correct / n if count_accuracy else None)
+
+
+def _batch_accuracy(out: np.ndarray, y: np.ndarray) -> float:
+    acc = accuracy(out, y)
+    if acc is None:
+        raise ValueError(f"accuracy: cannot count correct predictions from outputs of shape "
+                         f"{out.shape} and targets of shape {y.shape} (dtype {y.dtype.name}); "
+                         "expected (N, K) logits with integer labels (N,), or (N,)/(N, 1) "
+                         "logits with 0/1 targets")
+    return acc
+
+
+def fit(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, *, epochs: int,
+        batch_size: int = 32, schedule: Callable[[int], float] | None = None,
+        X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+        rng: np.random.Generator | None = None, progress: bool = False) -> History:
+    """Mini-batch gradient descent: for each epoch, shuffle, then per batch θ ← step(∂L/∂θ).
+
+    At the start of epoch e (0, 1, ...) `optimizer.lr = schedule(e)` if a schedule is given.
+    The order of the examples is drawn from `rng` (default `np.random.default_rng(0)`), so
+    the same rng and initial parameters give the same run. The last batch may be smaller.
+    Prints nothing; `progress=True` shows a tqdm bar (optional dependency).
+    Shapes: X (N, ...), y (N, ...) as the loss expects; X_val, y_val likewise.
+    """
+    _check_xy("fit", X, y)
+    _check_positive_int("fit", "epochs", epochs)
+    _check_positive_int("fit", "batch_size", batch_size)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("fit: expected both X_val and y_val or neither, got only "
+                         + ("X_val" if y_val is None else "y_val"))
+    if X_val is not None:
+        _check_xy("fit", X_val, y_val, names=("X_val", "y_val"))
+    rng = np.random.default_rng(0) if rng is None else rng
+    count_accuracy = _is_classification(loss)
+    history = History()
+    epoch_range = _progress_range(epochs) if progress else range(epochs)
+    n = len(X)
+
+    for epoch in epoch_range:
+        if schedule is not None:
+            optimizer.lr = float(schedule(epoch))
+        order = rng.permutation(n)
+        total_loss, total_correct = 0.0, 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], y[idx]
+            out, caches = model.forward(xb, train=True)       # 1. forward
+            batch_loss, loss_cache = loss.forward(out, yb)    # 2. loss
+            dout = loss.backward(loss_cache)                  # 3. backward
+            _, grads = model.backward(dout, caches)
+            optimizer.step(grads)                             # 4. update
+            total_loss += batch_loss * len(idx)
+            if count_accuracy:
+                total_correct += _batch_accuracy(out, yb) * len(idx)
+
+        history.loss.append(total_loss / n)
+        history.lr.append(float(optimizer.lr))
+        if count_accuracy:
+            history.accuracy.append(total_correct / n)
+        if X_val is not None:
+            val_loss, val_acc = evaluate(model, loss, X_val, y_val)
+            history.val_loss.append(val_loss)
+            if val_acc is not None:
+                history.val_accuracy.append(val_acc)
+        if progress:
+            epoch_range.set_postfix(history.final, refresh=False)
+    if progress:
+        epoch_range.close()
+    return history
+
+
+def _progress_range(epochs: int):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("fit(progress=True) needs tqdm, an optional dependency: "
+                          "pip install 'backprop_ref[progress]'") from err
+    return tqdm(range(epochs), desc="fit", unit="epoch")
