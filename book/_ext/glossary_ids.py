@@ -1,0 +1,48 @@
+"""Stable anchors for glossary terms that are not ASCII.
+
+Sphinx derives a glossary term's anchor from its text; for a Chinese term that gives a
+counter (`term-0`, `term-1`, ...) which changes whenever a term is added. Our glossary entries
+carry the English term first and the Chinese term second, so this extension renames each
+such anchor after the English term of its entry: `反向传播` becomes `term-zh-backpropagation`.
+The standard domain's records are updated too, so `{term}` links keep resolving.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+
+
+COUNTER_ID = re.compile(r"^term-\d+$")
+
+
+def _rename(app: Sphinx, doctree: nodes.document) -> None:
+    std = app.env.get_domain("std")
+    docname = app.env.docname
+    for glossary in doctree.findall(addnodes.glossary):
+        for item in glossary.findall(nodes.definition_list_item):
+            terms = list(item.findall(nodes.term))
+            if not terms:
+                continue
+            english = nodes.make_id(terms[0].astext()) or "term"
+            for term in terms[1:]:
+                for old in [i for i in term["ids"] if COUNTER_ID.match(i)]:
+                    new = f"term-zh-{english}"
+                    term["ids"][term["ids"].index(old)] = new
+                    doctree.ids[new] = term
+                    _retarget(std, docname, old, new)
+
+
+def _retarget(std, docname: str, old: str, new: str) -> None:
+    for store in (std.objects, std._terms):  # noqa: SLF001 - Sphinx keeps terms here
+        for key, value in list(store.items()):
+            if value[0] == docname and value[1] == old:
+                store[key] = (docname, new)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("doctree-read", _rename)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
