@@ -226,6 +226,7 @@ def topological_order(root: Value) -> list[Value]:
         elif node not in visited:
             visited.add(node)
             stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node._prev)
-                         if child not in visited)
+            for child in reversed(node._prev):  # first input on top: visited first
+                if child not in visited:
+                    stack.append((child, False))
     return order
