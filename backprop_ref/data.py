@@ -119,10 +119,11 @@ def digits_split(seed: int = 0, images: bool = False, test_fraction: float = 0.2
 
 def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
                      rng: np.random.Generator | None = None, stratify: bool = True) -> Split:
-    """Hold out round(test_fraction * n) examples (per class if `stratify`); both parts shuffled.
+    """Hold out round(test_fraction * N) examples at random; both parts come shuffled.
 
-    With `stratify`, each class c with n_c examples puts round(test_fraction * n_c) in the test
-    set, so class proportions match in both parts. Rows are copied, never shared with `X`.
+    With `stratify`, the held-out count is shared among the classes in proportion to their
+    sizes (largest remainder): class c with n_c examples gives floor or ceil of
+    test_fraction * n_c, so class proportions match in both parts. Rows are copied.
     Shapes: X (N, ...), y (N,) -> Split(X_train, y_train, X_test, y_test).
     """
     rng = _default_rng(rng)
@@ -134,22 +135,23 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
                          f"got {X.shape} and {y.shape}")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"train_test_split: expected 0 < test_fraction < 1, got {test_fraction}")
-
-    def n_held_out(n: int) -> int:
-        return int(np.floor(test_fraction * n + 0.5))  # round half up, not to even
+    n_test = int(np.floor(test_fraction * len(y) + 0.5))  # round half up, not to even
+    if not 0 < n_test < len(y):
+        raise ValueError(f"train_test_split: test_fraction={test_fraction} of {len(y)} examples "
+                         f"leaves {len(y) - n_test} for training and {n_test} for testing")
 
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
+    exact = np.array([test_fraction * len(g) for g in groups])
+    k = np.floor(exact).astype(int)
+    extra = np.argsort(-(exact - k), kind="stable")[:max(0, n_test - k.sum())]
+    k[extra] += 1  # the largest remainders get the examples still missing
     test_parts, train_parts = [], []
-    for idx in groups:
+    for idx, k_c in zip(groups, k):
         idx = rng.permutation(idx)
-        k = n_held_out(len(idx))
-        test_parts.append(idx[:k])
-        train_parts.append(idx[k:])
+        test_parts.append(idx[:k_c])
+        train_parts.append(idx[k_c:])
     test_idx = rng.permutation(np.concatenate(test_parts))
     train_idx = rng.permutation(np.concatenate(train_parts))
-    if len(test_idx) == 0 or len(train_idx) == 0:
-        raise ValueError(f"train_test_split: test_fraction={test_fraction} of {len(y)} examples "
-                         f"leaves {len(train_idx)} for training and {len(test_idx)} for testing")
     return Split(X[train_idx], y[train_idx], X[test_idx], y[test_idx])
 
 

@@ -30,7 +30,7 @@ class History:
     measured before each step's update); `val_loss` and `val_accuracy` are measured after the
     epoch with `evaluate`; `lr` is the optimizer's learning rate during the epoch.
     `accuracy` is recorded only for classification losses (softmax cross-entropy and BCE with
-    logits); the `val_*` lists only when validation data is given.
+    logits) with hard labels (see `accuracy`); the `val_*` lists only with validation data.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -93,7 +93,8 @@ def _check_xy(where: str, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -
                          f"{names[1]} has {len(y) if y.ndim else 0} (shapes {X.shape} and "
                          f"{y.shape}); they must match along axis 0")
     if len(X) == 0:
-        raise ValueError(f"{where}: expected at least one example, got {names[0]} of shape {X.shape}")
+        raise ValueError(f"{where}: expected at least one example, "
+                         f"got {names[0]} of shape {X.shape}")
 
 
 def _check_positive_int(where: str, name: str, value: Any) -> None:
@@ -106,32 +107,30 @@ def evaluate(model: Any, loss: Any, X: np.ndarray, y: np.ndarray,
     """(mean loss, accuracy) over (X, y) in eval mode (train=False), in batches of `batch_size`.
 
     The loss is the batch-size-weighted mean of the batch losses, i.e. the mean over all N;
-    accuracy is None unless the loss is a classification loss.
+    accuracy is None unless the loss is a classification loss (softmax cross-entropy or BCE
+    with logits) and `accuracy(outputs, y)` is defined (hard labels).
     Shapes: X (N, ...), y (N, ...) as the loss expects.
     """
     _check_xy("evaluate", X, y)
     _check_positive_int("evaluate", "batch_size", batch_size)
-    count_accuracy = _is_classification(loss)
-    total_loss, total_correct = 0.0, 0.0
+    total_loss = 0.0
+    correct: float | None = 0.0 if _is_classification(loss) else None
     for start in range(0, len(X), batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
         out, _ = model.forward(xb, train=False)
         batch_loss, _ = loss.forward(out, yb)
         total_loss += batch_loss * len(xb)
-        if count_accuracy:
-            total_correct += _batch_accuracy(out, yb) * len(xb)
+        correct = _add_correct(correct, out, yb)
     n = len(X)
-    return total_loss / n, (total_correct / n if count_accuracy else None)
+    return total_loss / n, (None if correct is None else correct / n)
 
 
-def _batch_accuracy(out: np.ndarray, y: np.ndarray) -> float:
+def _add_correct(correct: float | None, out: np.ndarray, y: np.ndarray) -> float | None:
+    """Running count of correct predictions; None once a batch has no defined accuracy."""
+    if correct is None:
+        return None
     acc = accuracy(out, y)
-    if acc is None:
-        raise ValueError(f"accuracy: cannot count correct predictions from outputs of shape "
-                         f"{out.shape} and targets of shape {y.shape} (dtype {y.dtype.name}); "
-                         "expected (N, K) logits with integer labels (N,), or (N,)/(N, 1) "
-                         "logits with 0/1 targets")
-    return acc
+    return None if acc is None else correct + acc * len(y)
 
 
 def fit(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, *, epochs: int,
@@ -155,48 +154,55 @@ def fit(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, *, 
     if X_val is not None:
         _check_xy("fit", X_val, y_val, names=("X_val", "y_val"))
     rng = np.random.default_rng(0) if rng is None else rng
-    count_accuracy = _is_classification(loss)
     history = History()
-    epoch_range = _progress_range(epochs) if progress else range(epochs)
-    n = len(X)
-
-    for epoch in epoch_range:
-        if schedule is not None:
-            optimizer.lr = float(schedule(epoch))
-        order = rng.permutation(n)
-        total_loss, total_correct = 0.0, 0.0
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            xb, yb = X[idx], y[idx]
-            out, caches = model.forward(xb, train=True)       # 1. forward
-            batch_loss, loss_cache = loss.forward(out, yb)    # 2. loss
-            dout = loss.backward(loss_cache)                  # 3. backward
-            _, grads = model.backward(dout, caches)
-            optimizer.step(grads)                             # 4. update
-            total_loss += batch_loss * len(idx)
-            if count_accuracy:
-                total_correct += _batch_accuracy(out, yb) * len(idx)
-
-        history.loss.append(total_loss / n)
-        history.lr.append(float(optimizer.lr))
-        if count_accuracy:
-            history.accuracy.append(total_correct / n)
-        if X_val is not None:
-            val_loss, val_acc = evaluate(model, loss, X_val, y_val)
-            history.val_loss.append(val_loss)
-            if val_acc is not None:
-                history.val_accuracy.append(val_acc)
-        if progress:
-            epoch_range.set_postfix(history.final, refresh=False)
-    if progress:
-        epoch_range.close()
+    bar = _progress_bar(epochs) if progress else None
+    try:
+        for epoch in range(epochs):
+            if schedule is not None:
+                optimizer.lr = float(schedule(epoch))
+            history.lr.append(float(optimizer.lr))
+            train_loss, train_acc = _train_epoch(model, loss, optimizer, X, y,
+                                                 rng.permutation(len(X)), batch_size)
+            history.loss.append(train_loss)
+            if train_acc is not None:
+                history.accuracy.append(train_acc)
+            if X_val is not None:
+                val_loss, val_acc = evaluate(model, loss, X_val, y_val)
+                history.val_loss.append(val_loss)
+                if val_acc is not None:
+                    history.val_accuracy.append(val_acc)
+            if bar is not None:
+                bar.set_postfix(history.final, refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return history
 
 
-def _progress_range(epochs: int):
+def _train_epoch(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray,
+                 order: np.ndarray, batch_size: int) -> tuple[float, float | None]:
+    """One pass over X in the given order; returns (mean loss, accuracy or None)."""
+    total_loss = 0.0
+    correct: float | None = 0.0 if _is_classification(loss) else None
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        xb, yb = X[idx], y[idx]
+        out, caches = model.forward(xb, train=True)       # 1. forward
+        batch_loss, loss_cache = loss.forward(out, yb)    # 2. loss
+        dout = loss.backward(loss_cache)                  # 3. backward
+        _, grads = model.backward(dout, caches)
+        optimizer.step(grads)                             # 4. update
+        total_loss += batch_loss * len(idx)
+        correct = _add_correct(correct, out, yb)
+    n = len(order)
+    return total_loss / n, (None if correct is None else correct / n)
+
+
+def _progress_bar(epochs: int) -> Any:
     try:
         from tqdm.auto import tqdm
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("fit(progress=True) needs tqdm, an optional dependency: "
                           "pip install 'backprop_ref[progress]'") from err
-    return tqdm(range(epochs), desc="fit", unit="epoch")
+    return tqdm(total=epochs, desc="fit", unit="epoch")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 from backprop_ref.data import (Split, digits, digits_split, moons, one_hot, spirals,
                                train_test_split, xor)
 
-pytest.importorskip("sklearn")  # moons and digits need the optional "data" extra
+needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                   reason="moons and digits need the 'data' extra (scikit-learn)")
 
 
 def test_xor_is_the_truth_table_of_exclusive_or():
@@ -43,6 +46,7 @@ def test_spirals_are_reproducible_for_a_seed_and_differ_across_seeds():
     np.testing.assert_array_equal(spirals()[0], spirals()[0])  # rng=None means seed 0
 
 
+@needs_sklearn
 def test_moons_shape_dtype_balance_and_seeding():
     X, y = moons(n=120, noise=0.1, rng=np.random.default_rng(0))
     assert X.shape == (120, 2) and X.dtype == np.float64
@@ -55,6 +59,7 @@ def test_moons_shape_dtype_balance_and_seeding():
     assert not np.allclose(X, X3)
 
 
+@needs_sklearn
 def test_digits_are_1797_images_scaled_to_the_unit_interval():
     X, y = digits()
     assert X.shape == (1797, 64) and X.dtype == np.float64
@@ -64,6 +69,7 @@ def test_digits_are_1797_images_scaled_to_the_unit_interval():
     np.testing.assert_array_equal(np.unique(y), np.arange(10))
 
 
+@needs_sklearn
 def test_digits_as_images_are_the_same_pixels_in_nchw_layout():
     X, _ = digits()
     images, _ = digits(images=True)
@@ -71,6 +77,7 @@ def test_digits_as_images_are_the_same_pixels_in_nchw_layout():
     np.testing.assert_array_equal(images[5, 0, 2], X[5, 16:24])  # row 2 of image 5
 
 
+@needs_sklearn
 def test_digits_split_is_stratified_disjoint_and_reproducible():
     s = digits_split(seed=0)
     assert isinstance(s, Split)
@@ -104,10 +111,14 @@ def test_split_has_no_overlap_and_loses_no_example_and_keeps_rows_with_labels():
                              stratify=stratify)
         train_ids, test_ids = s.X_train[:, 0].astype(int), s.X_test[:, 0].astype(int)
         assert set(train_ids).isdisjoint(test_ids)
-        np.testing.assert_array_equal(np.sort(np.concatenate([train_ids, test_ids])), np.arange(100))
+        all_ids = np.sort(np.concatenate([train_ids, test_ids]))
+        np.testing.assert_array_equal(all_ids, np.arange(100))
         np.testing.assert_array_equal(s.y_train, y[train_ids])
         np.testing.assert_array_equal(s.y_test, y[test_ids])
-        assert len(test_ids) == 30
+        assert len(test_ids) == 30  # round(0.3 * 100), even though 0.3 * 25 = 7.5 per class
+    s = train_test_split(X, y, test_fraction=0.3, rng=np.random.default_rng(2))
+    counts = np.bincount(s.y_test)  # exact shares 12, 7.5, 10.5: floor or ceil of each, sum 30
+    assert counts[0] == 12 and counts[1] in (7, 8) and counts[2] in (10, 11) and counts.sum() == 30
 
 
 def test_split_shuffles_and_depends_on_the_seed_only():
