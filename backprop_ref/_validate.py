@@ -64,3 +64,25 @@ def _matches(actual: tuple[int, ...], spec: Sequence[Dim]) -> bool:
         if isinstance(want, str) and named.setdefault(want, size) != size:
             return False
     return True
+
+
+IntPair = int | tuple[int, int]
+
+
+def as_pair(where: str, name: str, value: IntPair, minimum: int) -> tuple[int, int]:
+    """`3` -> (3, 3); `(1, 2)` -> (1, 2); raise ValueError unless both are ints >= minimum."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    ok = (isinstance(pair, (tuple, list)) and len(pair) == 2
+          and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                  and v >= minimum for v in pair))
+    if not ok:
+        raise ValueError(f"{where}: expected {name} to be an int >= {minimum} or a pair of "
+                         f"them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def as_positive_int(where: str, name: str, value: int) -> int:
+    """Return `value` as an int, or raise ValueError unless it is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: expected {name} to be an int >= 1, got {value!r}")
+    return int(value)
