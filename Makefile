@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs `alembic` and Jupyter Book runs kernels by name: the venv's bin/ goes first.
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
+# The book and the tests multiply small matrices: BLAS threads only spin and wait on them.
+# The benchmarks set their own thread count.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: all venv book book-clean test test-fast bench torch clean
 
@@ -30,11 +34,11 @@ book-clean:
 
 ## test: the whole test suite (package, book, assignments)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## test-fast: everything except the slow training and build tests
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
 
 ## bench: the benchmarks; results are printed as a Markdown table
 bench: $(STAMP)

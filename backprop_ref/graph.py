@@ -256,7 +256,7 @@ def draw_graph(root: Value, ax: Any = None, *, rankdir: str = "LR") -> Any:
         import matplotlib.pyplot as plt
 
         scale = min(1.0, _MAX_INCHES / width, _MAX_INCHES / height)
-        ax = plt.figure(figsize=(width * scale, height * scale)).add_axes((0, 0, 1, 1))
+        ax = plt.figure(figsize=(width * scale, height * scale), layout="none").add_axes((0, 0, 1, 1))
     else:
         box, (fig_w, fig_h) = ax.get_position(), ax.figure.get_size_inches()
         scale = min(box.width * fig_w / width, box.height * fig_h / height)

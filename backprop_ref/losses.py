@@ -14,6 +14,8 @@ import numpy as np
 from backprop_ref._validate import check_array
 from backprop_ref.layers.activations import exp_nonpositive
 
+__all__ = ["BCEWithLogitsLoss", "Loss", "MSELoss", "SoftmaxCrossEntropyLoss", "log_softmax", "softmax"]
+
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """softmax(z)_k = e^(z_k − max z) / Σ_j e^(z_j − max z): shifting by the max avoids overflow."""

@@ -63,7 +63,7 @@ def plot_history(history, axes: "tuple[Axes, Axes] | None" = None, label: str = 
 
 def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
                            y: np.ndarray, ax: "Axes | None" = None, resolution: int = 200,
-                           margin: float = 0.5) -> "Axes":
+                           margin: float = 0.5, marker_size: float = 14) -> "Axes":
     """Colour the plane by the class `predict` assigns, and scatter the data on top.
 
     `predict(points)` takes (M, 2) points and returns (M,) integer classes.
@@ -82,7 +82,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     k = int(max(classes.max(), y.max())) + 1
     cmap = ListedColormap(PALETTE[:k])
     ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=14,
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=marker_size,
                edgecolors="white", linewidths=0.4)
     ax.set(xlabel="$x_1$", ylabel="$x_2$")
     ax.grid(False)
