@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: all venv book book-clean test test-fast bench torch clean
+.PHONY: all venv book book-clean test test-fast bench torch clean release collect autograde feedback grades
 
 all: book
 
@@ -50,3 +50,30 @@ torch: $(STAMP)
 
 clean:
 	rm -rf _build $(VENV) .pytest_cache
+
+# ---- Instructors: nbgrader, from the repository root (see README, "Grading") ----
+ASSIGNMENTS := $(notdir $(wildcard solutions/a*_*))
+need-A = @test -n "$(A)" || { echo "usage: make $@ A=<assignment>, one of: $(ASSIGNMENTS)"; exit 2; }
+
+## release: exercises/ from solutions/ with nbgrader (all, or A=<assignment>); commit the result
+release: $(STAMP)
+	@for a in $(or $(A),$(ASSIGNMENTS)); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+## collect: downloaded/$(A)/archive/<student>/ or <student>.zip -> submitted/<student>/$(A)/
+collect: $(STAMP)
+	$(need-A)
+	$(BIN)/nbgrader zip_collect $(A) --force
+
+## autograde: every submission of A, with progress and a per-student summary
+autograde: $(STAMP)
+	$(need-A)
+	$(BIN)/python tools/grade.py $(A)
+
+## feedback: feedback/<student>/$(A)/*.html, without the hidden tests
+feedback: $(STAMP)
+	$(need-A)
+	$(BIN)/nbgrader generate_feedback $(A) --force
+
+## grades: grades.csv, one row per student and assignment
+grades: $(STAMP)
+	$(BIN)/nbgrader export --to grades.csv

@@ -3,8 +3,9 @@
 Sphinx derives a glossary term's anchor from its text; for a Chinese term that gives a
 counter (`term-0`, `term-1`, ...) which changes whenever a term is added. Our glossary entries
 carry the English term first and the Chinese term second, so this extension renames each
-such anchor after the English term of its entry: `反向传播` becomes `term-zh-backpropagation`.
-The standard domain's records are updated too, so `{term}` links keep resolving.
+such anchor after the English term of its entry: `反向传播` gets `term-zh-backpropagation`.
+The standard domain's records point `{term}` links at the stable anchor; the counter stays on
+the element as a second anchor, so Sphinx's general index, which links to it, still works.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _rename(app: Sphinx, doctree: nodes.document) -> None:
             for term in terms[1:]:
                 for old in [i for i in term["ids"] if COUNTER_ID.match(i)]:
                     new = f"term-zh-{english}"
-                    term["ids"][term["ids"].index(old)] = new
+                    term["ids"].insert(0, new)
                     doctree.ids[new] = term
                     _retarget(std, docname, old, new)
 
