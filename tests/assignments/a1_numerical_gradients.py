@@ -18,7 +18,7 @@ MISTAKES = [
             edits=[("/ (2 * h)", "/ h")]),
     # Part 2: numerical_gradient
     Mistake("does not restore x after perturbing it", "a1-p2-numerical-gradient", {P2},
-            edits=[("        x[i] = old\n", "")]),
+            edits=[("        x[idx] = saved                      # restore before moving on\n", "")]),
     Mistake("perturbs a copy of x, so a loss that reads x through a closure never moves",
             "a1-p2-numerical-gradient", {P2}, body="""
                 grad = np.zeros(x.shape)
@@ -72,9 +72,7 @@ ALTERNATIVES = [
                     """,
                     "a1-p2-numerical-gradient": """
                         grad = np.empty(x.shape, dtype=np.float64)
-                        it = np.nditer(x, flags=["multi_index"])
-                        for _ in it:
-                            i = it.multi_index
+                        for i in np.ndindex(x.shape):
                             saved = float(x[i])
                             x[i] = saved + h
                             up = f(x)
