@@ -255,3 +255,27 @@ def test_the_leak_scan_finds_a_planted_solution_in_highlighted_html_and_ignores_
                    'return dz @ W.T, dW, dz.sum(axis=0)</pre>')
     assert _leaks(fingerprints, {"stub.html": stub}) == []
     assert _leaks(fingerprints, {"page.html": highlighted})
+
+
+def test_every_executed_page_has_launch_buttons_and_a_downloadable_notebook(book):
+    problems = []
+    for page in (p for p in toc_pages() if is_notebook(p)):
+        text = (HTML / f"{page}.html").read_text()
+        if f"mybinder.org/v2/gh/" not in text or f"urlpath=lab/tree/{page}.md" not in text:
+            problems.append(f"{page}: no Binder link to {page}.md")
+        if f"/blob/gh-pages/_sources/{page}.ipynb" not in text:
+            problems.append(f"{page}: no Colab link to the published .ipynb")
+        if not (HTML / "_sources" / f"{page}.ipynb").is_file():
+            problems.append(f"{page}: _sources/{page}.ipynb, which the download button serves, "
+                            "is missing")
+    assert not problems, "\n".join(problems)
+
+
+def test_released_assignments_are_pages_showing_the_stubs_and_no_solution(book):
+    released = sorted((ROOT / "exercises").glob("*/*.ipynb"))
+    assert released
+    for notebook in released:
+        docname = notebook.relative_to(ROOT).with_suffix("")
+        page = (HTML / f"{docname}.html").read_text()
+        assert "NotImplementedError" in page, docname
+        assert (HTML / "_sources" / f"{docname}.ipynb").is_file(), docname
