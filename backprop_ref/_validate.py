@@ -27,10 +27,10 @@ def check_array(where: str, name: str, x: object, shape: Sequence[Dim] | None = 
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{where}: expected {name} to be a numpy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":  # (np.issubdtype costs a microsecond more per call)
         want = np.dtype(dtype).name if dtype is not None else "a floating-point dtype"
         raise ValueError(f"{where}: expected {name} of dtype {want}, got {x.dtype.name}")
-    if dtype is not None and x.dtype != np.dtype(dtype):
+    if dtype is not None and x.dtype != dtype:
         raise ValueError(f"{where}: expected {name} of dtype {np.dtype(dtype).name}, "
                          f"got {x.dtype.name}")
     if min_ndim is not None and x.ndim < min_ndim:

@@ -110,7 +110,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         if target.shape != (n,):
             raise ValueError(f"{where}: expected target of shape ({n},) (one label per row "
                              f"of z), got {target.shape}")
-        if not np.issubdtype(target.dtype, np.integer):
+        if target.dtype.kind not in "iu":
             raise ValueError(f"{where}: expected integer class labels, got dtype {target.dtype.name}")
         lo, hi = int(target.min()), int(target.max())
         if lo < 0 or hi >= k:
@@ -119,7 +119,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         e = exp_nonpositive(shifted)
         total = e.sum(axis=1, keepdims=True)
         rows = np.arange(n)
-        loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, target]))
+        loss = float(np.sum(np.log(total[:, 0]) - shifted[rows, target])) / n
         return loss, (e / total, target, rows)
 
     def backward(self, cache: tuple, dloss: float = 1.0) -> np.ndarray:

@@ -4,8 +4,9 @@
     test_loss, test_acc = evaluate(model, loss, X_test, y_test)
 
 One step is the four steps of backpropagation on a mini-batch: forward (train=True), loss,
-backward, `optimizer.step(grads)`. The model keeps the Sequential contract
-(`forward(x, train) -> (out, caches)`, `backward(dout, caches) -> (dx, grads)`), the loss
+backward, `optimizer.step(grads)`. The model is a `Layer` (a Sequential, usually): it has
+`forward(x, train) -> (out, caches)` and `param_grads(dout, caches) -> grads`, the backward
+pass without the input's gradient, which a training step never reads. The loss keeps
 the loss contract (`forward(pred, target) -> (L, cache)`, `backward(cache) -> dpred`), and
 the optimizer has `step(grads)` and a settable `lr`.
 """
@@ -191,7 +192,7 @@ def _train_epoch(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.nda
         out, caches = model.forward(xb, train=True)       # 1. forward
         batch_loss, loss_cache = loss.forward(out, yb)    # 2. loss
         dout = loss.backward(loss_cache)                  # 3. backward
-        _, grads = model.backward(dout, caches)
+        grads = model.param_grads(dout, caches)           #    (no dx: nothing reads it)
         optimizer.step(grads)                             # 4. update
         total_loss += batch_loss * len(idx)
         correct = _add_correct(correct, out, yb)

@@ -260,3 +260,26 @@ def test_numerical_gradient_restores_its_input():
     grad = numerical_gradient(lambda v: float(np.sum(v ** 3)), x)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_allclose(grad, 3 * before ** 2, rtol=1e-8)
+
+
+@pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
+def test_param_grads_equal_the_parameter_gradients_of_backward(case):
+    layer, x, forward, rng = _build(case, 3)
+    out, cache = forward(x)
+    dout = rng.standard_normal(out.shape)
+    _, grads = layer.backward(dout, cache)
+    fast = layer.param_grads(dout, cache)
+    assert fast.keys() == grads.keys()
+    for key in grads:
+        np.testing.assert_array_equal(fast[key], grads[key])
+
+
+def test_sequential_backward_without_dx_returns_none_and_the_same_gradients():
+    rng = np.random.default_rng(0)
+    model = L.Sequential(L.Linear(4, 5, rng=rng), L.ReLU(), L.Linear(5, 2, rng=rng))
+    out, caches = model.forward(rng.standard_normal((3, 4)))
+    dout = rng.standard_normal(out.shape)
+    dx, grads = model.backward(dout, caches, need_dx=False)
+    assert dx is None
+    for key, g in model.backward(dout, caches)[1].items():
+        np.testing.assert_array_equal(grads[key], g)

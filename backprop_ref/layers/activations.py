@@ -8,11 +8,15 @@ from backprop_ref._validate import check_array, check_same_shape
 from backprop_ref.layers.base import Grads, Layer
 
 
+_LOG_TINY = {np.dtype(t).char: float(np.log(np.finfo(t).tiny))
+             for t in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
 def exp_nonpositive(t: np.ndarray) -> np.ndarray:
     """e^t for t ≤ 0, with t clamped at log(smallest normal number) so that nothing overflows
     or underflows: the result differs from the exact one by less than 1e-307 (1e-37 in float32),
     and code can run under np.errstate(all="raise")."""
-    return np.exp(np.maximum(t, np.log(np.finfo(t.dtype).tiny)))
+    return np.exp(np.maximum(t, _LOG_TINY[t.dtype.char]))
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

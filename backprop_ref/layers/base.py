@@ -32,6 +32,11 @@ class Layer:
     def backward(self, dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, Grads]:
         raise NotImplementedError
 
+    def param_grads(self, dout: np.ndarray, cache: Cache) -> Grads:
+        """The parameter gradients alone. A layer whose dx costs real work (Linear) overrides
+        this to skip it: the first layer of a network has no one to pass dx to."""
+        return self.backward(dout, cache)[1]
+
     def __call__(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """The forward output alone, for inference."""
         return self.forward(x, train=train)[0]

@@ -34,16 +34,26 @@ class Sequential(Layer):
             caches.append(cache)
         return x, caches
 
-    def backward(self, dout: np.ndarray, caches: list) -> tuple[np.ndarray, Grads]:
+    def backward(self, dout: np.ndarray, caches: list,
+                 need_dx: bool = True) -> tuple[np.ndarray | None, Grads]:
+        """Each layer's backward, last to first. With need_dx=False (a training step, which
+        discards the input's gradient) the first layer computes its parameter gradients only,
+        and dx is None."""
         if len(caches) != len(self.layers):
             raise ValueError(f"Sequential.backward: expected {len(self.layers)} caches (one per "
                              f"layer), got {len(caches)}")
         grads: Grads = {}
         for i in range(len(self.layers) - 1, -1, -1):
-            dout, layer_grads = self.layers[i].backward(dout, caches[i])
+            if i == 0 and not need_dx:
+                dout, layer_grads = None, self.layers[0].param_grads(dout, caches[0])
+            else:
+                dout, layer_grads = self.layers[i].backward(dout, caches[i])
             for k, g in layer_grads.items():
                 grads[f"{i}.{k}"] = g
         return dout, grads
+
+    def param_grads(self, dout: np.ndarray, caches: list) -> Grads:
+        return self.backward(dout, caches, need_dx=False)[1]
 
     def __getitem__(self, i: int) -> Layer:
         return self.layers[i]

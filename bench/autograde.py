@@ -1,0 +1,70 @@
+"""Autograding speed: a class of simulated submissions per assignment, graded in one batch.
+
+    python -m bench.autograde [--students 30] [--assignments a1_numerical_gradients ...]
+
+Each simulated student submits a copy of the solution notebook (every test runs to the end,
+the slowest case). All students of all assignments are graded in one process through
+nbgrader's Python API, as `make autograde` does. Prints, per assignment, the median and
+interquartile range of seconds per notebook, and the time a class of 100 would take.
+Targets: a median of at most 2 s per notebook; a class of 100 in at most 4 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.assignments.course import Course, assignment_names  # noqa: E402
+
+TARGET_MEDIAN_S, TARGET_CLASS_S = 2.0, 240.0
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values * 3)
+    return q1, statistics.median(values), q3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--assignments", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    names = args.assignments or assignment_names()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Course(Path(tmp) / "course")
+        for assignment in names:
+            course.generate(assignment)
+            source = course.path("source", assignment)
+            notebooks = {p.name: nbformat.read(str(p), as_version=4) for p in source.glob("*.ipynb")}
+            for k in range(args.students):
+                course.submit(f"student{k:03d}", assignment, notebooks)
+            start = time.perf_counter()
+            seconds = [course.autograde(assignment, f"student{k:03d}") / len(notebooks)
+                       for k in range(args.students)]
+            wall = time.perf_counter() - start
+            rows.append((assignment, seconds, wall))
+            print(f"{assignment}: {args.students} students graded in {wall:.0f} s", file=sys.stderr)
+    print(f"| assignment | notebooks | median s/notebook (IQR) | class of 100 | targets |")
+    print("|---|---:|---:|---:|---|")
+    for assignment, seconds, wall in rows:
+        q1, med, q3 = quartiles(seconds)
+        per_100 = wall / len(seconds) * 100
+        ok = "PASS" if med <= TARGET_MEDIAN_S and per_100 <= TARGET_CLASS_S else "MISS"
+        print(f"| {assignment} | {len(seconds)} | {med:.2f} ({q1:.2f}–{q3:.2f}) | "
+              f"{per_100 / 60:.1f} min | {ok} (≤ {TARGET_MEDIAN_S:.0f} s, ≤ "
+              f"{TARGET_CLASS_S / 60:.0f} min) |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
