@@ -157,3 +157,11 @@ def test_one_hot_rejects_out_of_range_and_non_integer_labels():
         one_hot(np.array([0, 3]), 3)
     with pytest.raises(ValueError, match="integer labels, got float64"):
         one_hot(np.array([0.0, 1.0]), 3)
+
+
+def test_digits_read_from_disk_equal_scikit_learns_load_digits_scaled_to_unit_range():
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = digits()
+    X_ref, y_ref = datasets.load_digits(return_X_y=True)
+    np.testing.assert_array_equal(X, X_ref / 16.0)
+    np.testing.assert_array_equal(y, y_ref)
