@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: all venv book book-clean test test-fast bench torch clean release collect autograde feedback grades
+.PHONY: all venv book book-clean serve test test-fast bench torch clean release collect autograde feedback grades
 
 all: book
 
@@ -31,6 +31,10 @@ book: $(STAMP)
 
 book-clean:
 	rm -rf _build
+
+## serve: read the built book at http://127.0.0.1:8000 (local only; Ctrl-C stops it)
+serve: book
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
 ## test: the whole test suite (package, book, assignments)
 test: $(STAMP)
