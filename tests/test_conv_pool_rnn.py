@@ -134,18 +134,24 @@ def test_conv2d_he_init_is_seeded_and_scaled():
     np.testing.assert_array_equal(Conv2d(8, 64, 3).params["b"], np.zeros(64))
 
 
+def assert_float32_layer_matches_float64(layer64, layer32, x, atol):
+    """Same parameters in both dtypes: the float32 output agrees, and backward stays float32."""
+    for key, p in layer64.params.items():
+        layer32.params[key][...] = p
+    out32, cache = layer32.forward(x.astype(np.float32))
+    assert out32.dtype == np.float32
+    assert all(p.dtype == np.float32 for p in layer32.params.values())
+    np.testing.assert_allclose(out32, layer64.forward(x)[0], rtol=1e-5, atol=atol)
+    dx, grads = layer32.backward(np.ones_like(out32), cache)
+    assert dx.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+
+
 def test_conv2d_float32_forward_and_backward_stay_float32():
     rng = np.random.default_rng(2)
     layer64 = randomize_params(Conv2d(2, 3, 3, stride=2, padding=1, rng=rng), rng)
-    layer32 = Conv2d(2, 3, 3, stride=2, padding=1, dtype=np.float32)
-    for key, p in layer64.params.items():
-        layer32.params[key][...] = p
-    x = rng.standard_normal((2, 2, 7, 7))
-    out32, cache = layer32.forward(x.astype(np.float32))
-    assert out32.dtype == np.float32 and layer32.params["W"].dtype == np.float32
-    np.testing.assert_allclose(out32, layer64.forward(x)[0], rtol=1e-5, atol=1e-5)
-    dx, grads = layer32.backward(np.ones_like(out32), cache)
-    assert dx.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+    assert_float32_layer_matches_float64(
+        layer64, Conv2d(2, 3, 3, stride=2, padding=1, dtype=np.float32),
+        rng.standard_normal((2, 2, 7, 7)), atol=1e-5)
 
 
 def test_conv2d_wrong_channel_count_raises_naming_both_shapes():
@@ -368,15 +374,8 @@ def test_rnn_init_xavier_input_weights_orthogonal_recurrent_weights():
 def test_rnn_float32_forward_and_backward_stay_float32():
     rng = np.random.default_rng(12)
     layer64 = randomize_params(RNN(3, 4, rng=rng), rng)
-    layer32 = RNN(3, 4, dtype=np.float32)
-    for key, p in layer64.params.items():
-        layer32.params[key][...] = p
-    x = rng.standard_normal((2, 5, 3))
-    out32, cache = layer32.forward(x.astype(np.float32))
-    assert out32.dtype == np.float32
-    np.testing.assert_allclose(out32, layer64.forward(x)[0], rtol=1e-5, atol=1e-6)
-    dx, grads = layer32.backward(np.ones_like(out32), cache)
-    assert dx.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+    assert_float32_layer_matches_float64(layer64, RNN(3, 4, dtype=np.float32),
+                                         rng.standard_normal((2, 5, 3)), atol=1e-6)
 
 
 def test_rnn_wrong_input_size_raises_naming_both_shapes():
