@@ -11,17 +11,21 @@ nbgrader runs `alembic` when it creates gradebook.db: put the venv's bin/ on PAT
 """
 
 import os
-import re
+import sys
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
-from traitlets import List
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern, LimitOutput,
+    OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
+)
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, ROOT)
+from autograder.execute import GradingExecute  # noqa: E402 (needs ROOT on sys.path)
+from autograder.feedback import HideHiddenTests  # noqa: E402
+from autograder.structure import RepairStructure  # noqa: E402
 
 c.CourseDirectory.course_id = "backprop"
 c.CourseDirectory.root = ROOT
@@ -32,9 +36,20 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
 
+# nbgrader's autograde steps, with three of ours in place of its own (see autograder/):
+# RepairStructure for DeduplicateIds (copied and moved cells), GradingExecute for Execute (a
+# kernel with limits, recovery from a dead kernel, the integrity check).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, RepairStructure, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [
+    GradingExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata]
 # Each cell may run this long (seconds); a cell that runs over is interrupted, scores zero,
 # and grading goes on with the next cell.
-c.Execute.timeout = 60
+c.GradingExecute.timeout = 60
+# The grading kernel's limits: its address space, and the largest file it may write.
+c.GradingKernelManager.memory_mib = 2048
+c.GradingKernelManager.file_mib = 256
 # A student who deletes a test cell gets it back (and is graded on it), instead of the
 # notebook waiting for a manual grade.
 c.OverwriteCells.add_missing_cells = True
@@ -45,31 +60,6 @@ c.OverwriteCells.add_missing_cells = True
 c.ZipCollectApp.downloaded_directory = "downloaded"
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/extracted/(?P<student_id>[^/]+)/(?:[^/]+/)*(?P<file_id>[^/]+\.ipynb)$")
-
-
-class HideHiddenTests(ClearHiddenTests):
-    """Feedback without the hidden tests (nbgrader issue #1363).
-
-    Removes every ### BEGIN/END HIDDEN TESTS region from the cell sources, and in a cell
-    that had one, replaces the traceback frames that show that cell's code by one line. The
-    error's type and message (written for students by backprop_ref.grading) stay.
-    """
-
-    display_data_priority = List().tag(config=True)  # set by the HTML exporter; unused here
-
-    def preprocess_cell(self, cell, resources, index):
-        if not self._remove_hidden_test_region(cell):
-            return cell, resources
-        count = cell.get("execution_count")
-        this_cell = re.compile(rf"(Cell In ?|Input In ?)\[{count}\]|<ipython-input-{count}-")
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [
-                    "(a frame of this test cell: not shown, as it may show hidden tests)"
-                    if this_cell.match(ANSI.sub("", entry)) else entry
-                    for entry in output.get("traceback", [])
-                ]
-        return cell, resources
 
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

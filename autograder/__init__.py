@@ -1,0 +1,1 @@
+"""The instructor's defences around nbgrader's autograde."""
