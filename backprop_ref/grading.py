@@ -26,9 +26,11 @@ received shape or values, the worst element and its relative error, and a hint.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import io
+import linecache
 import os
 import sys
 import sysconfig
@@ -330,7 +332,8 @@ class graded:
             stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
             self.warnings = stack.enter_context(warnings.catch_warnings(record=True))
             warnings.simplefilter("always")
-            stack.callback(_rebind(caller.f_globals, self.replace))
+            stand_ins = _stand_ins(caller, self.allowed | set(self.replace))
+            stack.callback(_rebind(caller.f_globals, {**stand_ins, **self.replace}))
             if not _STATE.blocks:
                 _STATE.violations.clear()
                 _install()
@@ -402,6 +405,53 @@ def _rebind(namespace: dict[str, Any], replace: Mapping[str, object]) -> Callabl
     return restore
 
 
+def _stand_ins(frame: types.FrameType, exempt: set[str]) -> dict[str, Callable[..., Any]]:
+    """Stand-ins that raise ForbiddenCall for the notebook's names bound to backprop_ref's
+    implementations by the student's code (`from backprop_ref.layers import Linear` in an
+    answer cell): a test calls them from its own code, which the guard lets through.
+
+    Names the grade cell imports itself, and allowed or replaced names, are left alone.
+    """
+    own = _imported_names(frame.f_code.co_filename)
+    found = {}
+    for name, value in list(frame.f_globals.items()):
+        if name in own or name in exempt or not _is_implementation(value):
+            continue
+        key = _key(value)
+        if not any(key == a or key.startswith(a + ".") for a in exempt):
+            found[name] = _stand_in(name, key)
+    return found
+
+
+def _stand_in(name: str, key: str) -> Callable[..., Any]:
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        _STATE.violations.append(key)
+        raise ForbiddenCall(f"{name} is {key} from the package, not your own: write your own "
+                            f"implementation (the tests check your code, and may not use the "
+                            f"package's)")
+    return forbidden
+
+
+def _imported_names(filename: str) -> set[str]:
+    """The names that import statements in the source file (a notebook cell) bind."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return set()
+    return {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+
+
+def _is_implementation(value: object) -> bool:
+    """A function or class of a forbidden backprop_ref module (not an interface to subclass)."""
+    if not isinstance(value, (types.FunctionType, type)):
+        return False
+    parts = str(getattr(value, "__module__", "")).split(".")
+    return (parts[0] == "backprop_ref" and len(parts) > 1 and parts[1] in FORBIDDEN_MODULES
+            and _key(value) not in INTERFACES
+            and not (isinstance(value, type) and issubclass(value, BaseException)))
+
+
 def _forbidden_message(key: str) -> str:
     return (f"you called {key}: write your own implementation (the tests check your code, "
             f"and may not use the package's)")
@@ -419,8 +469,10 @@ def _is_package_object(obj: object) -> bool:
 
 
 def _guard(key: str, args: tuple, kwargs: dict) -> Any:
-    """Run the original of a guarded function if the call comes from trusted code."""
-    if _allowed(key) or _trusted(sys._getframe(2)):
+    """Run the original of a guarded function if the call comes from trusted code, and is not
+    a package method inherited by the student's own class (`class Linear(bp.Linear): pass`)."""
+    inherited = key in _METHODS and bool(args) and not _is_package_object(type(args[0]))
+    if _allowed(key) or (_trusted(sys._getframe(2)) and not inherited):
         return _STATE.originals[key](*args, **kwargs)
     _STATE.violations.append(key)
     raise ForbiddenCall(_forbidden_message(key))
@@ -496,6 +548,7 @@ def _stub_code(key: str, name: str, n_free: int) -> types.CodeType:
 
 
 _TARGETS: list[tuple[str, types.FunctionType]] = []
+_METHODS: set[str] = set()  # keys of the instance methods among them
 
 
 def _targets() -> list[tuple[str, types.FunctionType]]:
@@ -520,8 +573,11 @@ def _targets() -> list[tuple[str, types.FunctionType]]:
                 for attr, value in vars(obj).items():
                     if attr in _HARMLESS:
                         continue
+                    key = f"{module.__name__}.{obj.__qualname__}.{attr}"
                     for func in _functions_of(value):
-                        _add_target(func, f"{module.__name__}.{obj.__qualname__}.{attr}", seen)
+                        _add_target(func, key, seen)
+                    if isinstance(value, types.FunctionType):
+                        _METHODS.add(key)
     return _TARGETS
 
 

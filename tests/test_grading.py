@@ -237,3 +237,42 @@ def test_every_guarded_function_is_restored_after_the_block():
         during = [f.__code__ for f in functions]
     assert all(b is not d for b, d in zip(before, during))
     assert [f.__code__ for f in functions] == before
+
+
+def _grade_in(notebook: dict, grade_cell: str) -> None:
+    """Run `grade_cell` in the notebook's namespace, as nbgrader runs a test cell."""
+    notebook.setdefault("np", np)
+    import linecache
+    filename = f"<grade cell {len(linecache.cache)}>"
+    linecache.cache[filename] = (len(grade_cell), None, grade_cell.splitlines(True), filename)
+    exec(compile(grade_cell, filename, "exec"), notebook)
+
+
+def test_an_answer_that_is_the_package_function_imported_by_name_is_forbidden():
+    # The test calls `numerical_gradient` from its own (trusted) code; the name is the package's.
+    notebook = student("from backprop_ref.gradcheck import numerical_gradient\n")
+    grade_cell = ("from backprop_ref.grading import graded\n"
+                  "with graded():\n"
+                  "    numerical_gradient(lambda v: float((v ** 2).sum()), np.ones(2))\n")
+    with pytest.raises(ForbiddenCall, match="numerical_gradient is backprop_ref.gradcheck"):
+        _grade_in(notebook, grade_cell)
+    assert notebook["numerical_gradient"].__module__ == "backprop_ref.gradcheck"  # restored
+
+
+def test_a_name_the_grade_cell_imports_itself_may_still_be_called():
+    notebook = student("x = 1\n")
+    _grade_in(notebook, "from backprop_ref.grading import graded\n"
+                        "from backprop_ref.losses import softmax\n"
+                        "with graded():\n"
+                        "    p = softmax(np.zeros((1, 2)))\n")
+    check_array("p", notebook["p"], [[0.5, 0.5]])
+
+
+def test_a_package_method_inherited_by_the_students_class_is_forbidden():
+    notebook = student("from backprop_ref import layers\n"
+                       "class MyLinear(layers.Linear):\n    pass\n")
+    grade_cell = ("from backprop_ref.grading import graded\n"
+                  "with graded():\n"
+                  "    MyLinear(2, 3).forward(np.ones((1, 2)))\n")
+    with pytest.raises(ForbiddenCall, match="Linear.__init__"):
+        _grade_in(notebook, grade_cell)
