@@ -1,9 +1,12 @@
-"""Shared fixtures: the repository root, and a PATH on which the venv's tools come first."""
+"""Shared fixtures: the repository root, a PATH on which the venv's tools come first, and the
+built book."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,3 +26,18 @@ def tool_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+@pytest.fixture(scope="session")
+def book(tool_env) -> subprocess.CompletedProcess:
+    """The book, built once per session into _build/html as `make book` builds it.
+
+    Tests that use it belong to xdist group "book", so one worker builds it for all of them.
+    """
+    start = time.perf_counter()
+    result = subprocess.run(
+        ["jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"],
+        cwd=ROOT, env=tool_env, capture_output=True, text=True, timeout=1800,
+    )
+    result.seconds = time.perf_counter() - start
+    return result

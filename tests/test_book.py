@@ -1,7 +1,8 @@
 """The book builds with warnings as errors, every page ran, and nothing leaks or breaks.
 
-The build runs once per test session (about 3-5 minutes from clean, seconds when the
-execution cache is warm); all tests here share one xdist group so it runs on one worker.
+The build runs once per test session (the `book` fixture in conftest.py: about 3-5 minutes
+from clean, seconds when the execution cache is warm); these tests and the browser tests share
+one xdist group so it runs on one worker.
 """
 
 from __future__ import annotations
@@ -9,63 +10,15 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
+
+from book_site import BUILD, HTML, ROOT, is_notebook, toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
-
-ROOT = Path(__file__).resolve().parents[1]
-BUILD = ROOT / "_build"
-HTML = BUILD / "html"
-
-
-def toc_pages() -> list[str]:
-    """Every page in _toc.yml as a docname (book/ch01_background/01_cost), globs expanded."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                pages.append(entry["file"])
-            if "glob" in entry:
-                pages.extend(sorted(str(p.relative_to(ROOT).with_suffix(""))
-                                    for suffix in (".md", ".ipynb")
-                                    for p in ROOT.glob(entry["glob"] + suffix)))
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return pages
-
-
-def is_notebook(docname: str) -> bool:
-    """A MyST Markdown notebook, executed by the build (released assignments are not run)."""
-    path = ROOT / f"{docname}.md"
-    if not path.is_file():
-        return False
-    text = path.read_text()
-    return text.startswith("---") and "kernelspec:" in text.split("---")[1]
-
-
-@pytest.fixture(scope="session")
-def book(tool_env) -> subprocess.CompletedProcess:
-    start = time.perf_counter()
-    result = subprocess.run(
-        ["jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"],
-        cwd=ROOT, env=tool_env, capture_output=True, text=True, timeout=1800,
-    )
-    result.seconds = time.perf_counter() - start
-    return result
-
 
 def test_book_builds_with_warnings_as_errors(book):
     # Sphinx's own messages ("path:line: WARNING: ..."), not the kernels' log lines.

@@ -4,8 +4,9 @@ Sphinx derives a glossary term's anchor from its text; for a Chinese term that g
 counter (`term-0`, `term-1`, ...) which changes whenever a term is added. Our glossary entries
 carry the English term first and the Chinese term second, so this extension renames each
 such anchor after the English term of its entry: `反向传播` gets `term-zh-backpropagation`.
-The standard domain's records point `{term}` links at the stable anchor; the counter stays on
-the element as a second anchor, so Sphinx's general index, which links to it, still works.
+The standard domain's records point `{term}` links at the stable anchor, and so do the term's
+index entries, which the general index and the search box link to (the search box shows the
+text of the element an anchor names, and the counter is left only as an empty second anchor).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _rename(app: Sphinx, doctree: nodes.document) -> None:
                     term["ids"].insert(0, new)
                     doctree.ids[new] = term
                     _retarget(std, docname, old, new)
+                    _retarget_index(app.env, docname, item, old, new)
 
 
 def _retarget(std, docname: str, old: str, new: str) -> None:
@@ -42,6 +44,18 @@ def _retarget(std, docname: str, old: str, new: str) -> None:
         for key, value in list(store.items()):
             if value[0] == docname and value[1] == old:
                 store[key] = (docname, new)
+
+
+def _retarget_index(env, docname: str, item: nodes.Node, old: str, new: str) -> None:
+    def moved(entries):
+        return [(kind, value, new if target == old else target, main, key)
+                for (kind, value, target, main, key) in entries]
+
+    for index in item.findall(addnodes.index):
+        index["entries"] = moved(index["entries"])
+    recorded = env.get_domain("index").entries  # filled before doctree-read
+    if docname in recorded:
+        recorded[docname] = moved(recorded[docname])
 
 
 def setup(app: Sphinx) -> dict:
