@@ -71,7 +71,7 @@ collect: $(STAMP)
 ## autograde: every submission of A, with progress and a per-student summary
 autograde: $(STAMP)
 	$(need-A)
-	$(BIN)/python tools/grade.py $(A)
+	$(BIN)/python -m autograder $(A)
 
 ## feedback: feedback/<student>/$(A)/*.html, without the hidden tests
 feedback: $(STAMP)

@@ -17,7 +17,7 @@ it ended in an error. `GradingExecute` keeps that model and adds, around each ce
   it gets an `IntegrityError` naming what changed, and scores zero.
 
 The fingerprint is computed in the kernel by code sent from here, and compared here, where
-the submission cannot reach. What this does not stop is described in GRADING.md.
+the submission cannot reach. What this does not stop: autograder/README.md.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import ast
 import json
 import signal
-import sys
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -153,7 +152,11 @@ class GradingExecute(Execute):
             self._fail(cell, index, "stuck", "KernelStuck", "the kernel did not stop when this "
                        "cell was interrupted after its time limit, so it was started again")
             return cell, self.resources
-        if any(o.get("ename") == self.error_on_timeout["ename"] for o in cell.outputs):
+        timed_out = [o for o in cell.outputs if o.get("ename") == self.error_on_timeout["ename"]]
+        for output in timed_out:
+            output.evalue = output.get("evalue") or (
+                f"this cell ran past its time limit of {self.timeout} s and was interrupted")
+        if timed_out:
             self._skip.add(index)  # not run again if the kernel has to be restarted later
             if not self._responds():
                 self._fail(cell, index, "stuck", "KernelStuck", f"the kernel was still busy "
@@ -199,11 +202,14 @@ class GradingExecute(Execute):
             if self._output_bytes > limit:
                 if before >= limit:
                     return None
-                notice = f"\n[grader: output beyond {self.max_output_mib:g} MiB was dropped]\n"
-                if msg["msg_type"] != "stream":
-                    cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=notice))
-                    return None
-                content["text"] = content["text"][:limit - before] + notice
+                if msg["msg_type"] == "stream":
+                    content["text"] = content["text"][:limit - before]
+                    super().process_message(msg, cell, cell_index)
+                # its own output, so that nbgrader's LimitOutput, which keeps the first lines
+                # of each output, keeps it
+                cell.outputs.append(NotebookNode(output_type="display_data", metadata={}, data={
+                    "text/plain": f"[grader: output beyond {self.max_output_mib:g} MiB was dropped]"}))
+                return None
         return super().process_message(msg, cell, cell_index)
 
     # ---- the integrity check -------------------------------------------------------------

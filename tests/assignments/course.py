@@ -91,6 +91,7 @@ class Course:
     """The course at `root`, made from solutions/ by the first process that opens it."""
 
     root: Path
+    settings: dict = field(default_factory=dict)  # {"GradingExecute.timeout": 10}: config overrides
     api: object = field(init=False)  # nbgrader.apps.NbGraderAPI (imported here: it is slow)
 
     def __post_init__(self) -> None:
@@ -107,6 +108,9 @@ class Course:
         config.CourseDirectory.root = str(self.root)
         config.CourseDirectory.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
         config.Exchange.root = str(self.root / "exchange")
+        for key, value in self.settings.items():
+            section, name = key.split(".")
+            config[section][name] = value
         self.config = config
         with _quiet():
             self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
