@@ -187,6 +187,11 @@ CASES = [
          finding=("tampering", "g.check_array = g.check")),
     Case("patched-numpy", append(S3, "np.max = lambda *args, **kwargs: 0.0"),
          loses={T3, T4, T5}, reason="numpy.max", finding=("tampering", "np.max = ")),
+    Case("patched-package", replace(S3, "import backprop_ref.gradcheck as gc\n"
+                                        "def relative_error(a, n):\n    return 0.0\n"
+                                        "gc.relative_error = relative_error\n"),
+         loses={T3, T4, T5}, reason="backprop_ref.gradcheck.relative_error",
+         finding=("tampering", "gc.relative_error = relative_error")),
     Case("calls-the-reference", replace(S2, "from backprop_ref.gradcheck import numerical_gradient\n"),
          loses={T2}, reason="ForbiddenCall", finding=("reference-call", "from backprop_ref.gradcheck")),
     Case("reads-hidden-tests", append(S1, f"_tests = open('../../../solutions/{A}/{NOTEBOOK}').read()"),
