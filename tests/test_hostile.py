@@ -330,3 +330,14 @@ def test_feedback_for_every_submission_shows_no_hidden_tests(batch):
         text = html_text(page)
         leaked = [line for line in secret if line in text]
         assert not leaked, f"{page} shows hidden tests: {leaked[:3]}"
+
+
+def test_the_command_line_loads_the_course_config_and_says_when_nothing_was_handed_in(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    result = subprocess.run([sys.executable, "-m", "autograder", "no_such_assignment"], cwd=root,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "no submissions of no_such_assignment in" in result.stdout, result.stdout
