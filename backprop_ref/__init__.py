@@ -9,9 +9,13 @@ finite differences in float64:
 - `optim`, `schedules` — SGD/momentum/Nesterov, RMSProp, Adam; learning-rate schedules;
 - `gradcheck` — central differences and a gradient checker that names the worst element;
 - `data`, `train` — offline datasets and a small training loop; `plotting` — the book's figures.
+
+Every entry point checks its input: a wrong shape or dtype raises ValueError naming both, and
+nan or inf raises `NonFiniteError` (a ValueError) counting them and naming the first.
 """
 
 from backprop_ref import autograd, data, gradcheck, layers, losses, optim, schedules, train
+from backprop_ref._validate import NonFiniteError
 from backprop_ref.autograd import Value
 from backprop_ref.gradcheck import GradcheckError, check_layer, numerical_gradient
 from backprop_ref.layers import (
@@ -27,7 +31,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Adam", "BCEWithLogitsLoss", "BatchNorm1d", "Conv2d", "Dropout", "Flatten",
     "GradcheckError", "History", "Layer", "LeakyReLU", "Linear", "MSELoss", "MaxPool2d",
-    "RMSProp", "RNN", "ReLU", "SGD", "Sequential", "Sigmoid", "SoftmaxCrossEntropyLoss", "Tanh",
-    "Value", "autograd", "check_layer", "clip_grad_norm", "data", "evaluate", "fit", "gradcheck",
-    "layers", "losses", "numerical_gradient", "optim", "schedules", "train",
+    "NonFiniteError", "RMSProp", "RNN", "ReLU", "SGD", "Sequential", "Sigmoid",
+    "SoftmaxCrossEntropyLoss", "Tanh", "Value", "autograd", "check_layer", "clip_grad_norm",
+    "data", "evaluate", "fit", "gradcheck", "layers", "losses", "numerical_gradient", "optim",
+    "schedules", "train",
 ]

@@ -10,6 +10,9 @@ the closures from the output back to the inputs, in reverse topological order.
 Gradients of leaves (inputs and parameters, the nodes no operation made) accumulate across
 calls of `backward()`, as PyTorch's `.grad` does: two calls without `zero_grad()` in between
 give twice the gradient. Interior nodes hold the gradient of the latest call only.
+
+Every Value holds a finite number: nan or inf as data raises ValueError, and an operation
+whose result overflows float64 raises OverflowError naming the operation and its inputs.
 """
 
 from __future__ import annotations
@@ -41,7 +44,19 @@ class Value:
         if not _is_number(data):
             raise TypeError(f"Value: expected data to be an int or float, "
                             f"got {type(data).__name__}")
-        self.data = float(data)
+        data = float(data)
+        if not math.isfinite(data):
+            if not _op:
+                raise ValueError(f"Value: expected data to be a finite number, got {data}")
+            inputs = ", ".join(repr(c.data) for c in _children)
+            if all(math.isfinite(c.data) for c in _children):  # a result too large for float64
+                raise OverflowError(f"Value {_op}: the result of {_op} on {inputs} overflows "
+                                    f"float64 (it would be {data})")
+            raise ValueError(f"Value {_op}: an input is not finite ({inputs}); was a Value's "
+                             f".data set to nan or inf?")
+        if not isinstance(label, str):
+            raise TypeError(f"Value: expected label to be a str, got {type(label).__name__}")
+        self.data = data
         self.grad = 0.0
         self.label = label
         self._prev = _children
@@ -52,6 +67,8 @@ class Value:
         if isinstance(other, Value):
             return other
         if _is_number(other):
+            if not math.isfinite(other):
+                raise ValueError(f"Value {op}: expected a finite operand, got {other}")
             return Value(other)
         raise TypeError(f"Value {op}: expected a Value, int or float operand, "
                         f"got {type(other).__name__}")
@@ -82,6 +99,8 @@ class Value:
             raise TypeError(f"Value **: expected the exponent to be an int or float, got "
                             f"{type(k).__name__} (a Value exponent is not supported)")
         k = float(k)
+        if not math.isfinite(k):
+            raise ValueError(f"Value **: expected a finite exponent, got {k}")
         if self.data == 0.0 and k < 0:
             raise ZeroDivisionError(f"Value **: {self!r} raised to the negative power {k:g}")
         if self.data < 0.0 and not k.is_integer():
@@ -153,8 +172,7 @@ class Value:
         return out
 
     def relu(self) -> Value:
-        out = Value(0.0 if self.data <= 0.0 else self.data,  # NaN passes through
-                    _children=(self,), _op="relu")
+        out = Value(0.0 if self.data <= 0.0 else self.data, _children=(self,), _op="relu")
 
         def _backward() -> None:  # d relu(x)/dx = 1 if x > 0 else 0 (0 at the kink)
             self.grad += (1.0 if self.data > 0.0 else 0.0) * out.grad

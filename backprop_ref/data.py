@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from backprop_ref._validate import as_positive_int, as_real, as_rng, check_finite
+
 __all__ = ["Split", "xor", "spirals", "moons", "digits", "digits_split",
            "train_test_split", "one_hot"]
 
@@ -33,14 +35,6 @@ class Split(NamedTuple):
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-
-
-def _default_rng(rng: np.random.Generator | None) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng(0)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"expected rng to be a numpy Generator or None, got {type(rng).__name__}")
-    return rng
 
 
 def _sklearn_datasets(where: str):
@@ -83,10 +77,10 @@ def spirals(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     Points are ordered class by class (shuffle before mini-batching).
     Shapes: X (n_per_class * n_classes, 2) float64, y (n_per_class * n_classes,) int64.
     """
-    rng = _default_rng(rng)
-    if n_per_class < 1 or n_classes < 1:
-        raise ValueError(f"spirals: expected n_per_class >= 1 and n_classes >= 1, "
-                         f"got {n_per_class} and {n_classes}")
+    rng = as_rng("spirals", rng)
+    n_per_class = as_positive_int("spirals", "n_per_class", n_per_class)
+    n_classes = as_positive_int("spirals", "n_classes", n_classes)
+    noise = as_real("spirals", "noise", noise, low=0)
     r = np.linspace(0.0, 1.0, n_per_class)
     X = np.empty((n_per_class * n_classes, 2))
     y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
@@ -102,8 +96,11 @@ def moons(n: int = 200, noise: float = 0.1,
 
     Shapes: X (n, 2) float64, y (n,) int64 in {0, 1}.
     """
+    n = as_positive_int("moons", "n", n)
+    noise = as_real("moons", "noise", noise, low=0)
+    rng = as_rng("moons", rng)
     datasets = _sklearn_datasets("moons")
-    seed = int(_default_rng(rng).integers(0, 2**32 - 1))
+    seed = int(rng.integers(0, 2**32 - 1))
     X, y = datasets.make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
 
@@ -126,6 +123,8 @@ def digits_split(seed: int = 0, images: bool = False, test_fraction: float = 0.2
 
     Shapes: as `digits`, about 1437 train and 360 test examples.
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"digits_split: expected seed to be an int >= 0, got {seed!r}")
     X, y = digits(images=images)
     return train_test_split(X, y, test_fraction=test_fraction,
                             rng=np.random.default_rng(seed), stratify=True)
@@ -140,22 +139,31 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
     test_fraction * n_c, so class proportions match in both parts. Rows are copied.
     Shapes: X (N, ...), y (N,) -> Split(X_train, y_train, X_test, y_test).
     """
-    rng = _default_rng(rng)
+    where = "train_test_split"
+    rng = as_rng(where, rng)
     if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError("train_test_split: expected X and y to be numpy arrays, "
+        raise TypeError(f"{where}: expected X and y to be numpy arrays, "
                         f"got {type(X).__name__} and {type(y).__name__}")
     if y.ndim != 1 or X.ndim < 1 or len(X) != len(y):
-        raise ValueError(f"train_test_split: expected X of shape (N, ...) and y of shape (N,), "
+        raise ValueError(f"{where}: expected X of shape (N, ...) and y of shape (N,), "
                          f"got {X.shape} and {y.shape}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"train_test_split: expected 0 < test_fraction < 1, got {test_fraction}")
-    n_test = int(np.floor(test_fraction * len(y) + 0.5))  # round half up, not to even
+    for name, a in (("X", X), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"{where}: expected {name} to hold numbers, got dtype {a.dtype.name}")
+        check_finite(where, name, a)
+    if stratify and y.dtype.kind not in "biu":
+        raise ValueError(f"{where}: stratify=True needs class labels (integers), got y of dtype "
+                         f"{y.dtype.name}; pass stratify=False to split regression targets")
+    fraction = as_real(where, "test_fraction", test_fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"{where}: expected 0 < test_fraction < 1, got {test_fraction}")
+    n_test = int(np.floor(fraction * len(y) + 0.5))  # round half up, not to even
     if not 0 < n_test < len(y):
         raise ValueError(f"train_test_split: test_fraction={test_fraction} of {len(y)} examples "
                          f"leaves {len(y) - n_test} for training and {n_test} for testing")
 
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
-    exact = np.array([test_fraction * len(g) for g in groups])
+    exact = np.array([fraction * len(g) for g in groups])
     k = np.floor(exact).astype(int)
     extra = np.argsort(-(exact - k), kind="stable")[:max(0, n_test - k.sum())]
     k[extra] += 1  # the largest remainders get the examples still missing
@@ -174,11 +182,14 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
 
     Shapes: y (N,) integer labels in 0..num_classes-1 -> Y (N, num_classes) float64.
     """
+    num_classes = as_positive_int("one_hot", "num_classes", num_classes)
     if not isinstance(y, np.ndarray) or y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         got = f"{y.dtype.name} array of shape {y.shape}" if isinstance(y, np.ndarray) \
             else type(y).__name__
         raise ValueError(f"one_hot: expected y of shape (N,) with integer labels, got {got}")
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
+    if y.size == 0:
+        raise ValueError(f"one_hot: expected at least one label, got y of shape {y.shape}")
+    if y.min() < 0 or y.max() >= num_classes:
         raise ValueError(f"one_hot: expected labels in 0..{num_classes - 1}, "
                          f"got labels in {y.min()}..{y.max()}")
     Y = np.zeros((len(y), num_classes))

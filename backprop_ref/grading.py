@@ -160,13 +160,21 @@ def check_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: obje
     else:
         def scalar(v: np.ndarray) -> float:
             return float(np.sum(_asarray(f(v)) * dout))
-    numerical = gradcheck.numerical_gradient(scalar, x, h)
+    try:
+        numerical = gradcheck.numerical_gradient(scalar, x, h)
+    except ValueError as error:  # f gave nan or inf, or not a number: say so as a failed check
+        raise AssertionError(_join(f"{name} cannot be checked: finite differences of your "
+                                   f"function failed ({error})", hint)) from None
     a = _as_numbers(name, analytic, scalar=False)
     if a.shape != numerical.shape:
         message = f"{name} has shape {a.shape} but should have the shape of x, {numerical.shape}"
         raise AssertionError(_join(message, None, _shape_diagnosis(a.shape, numerical.shape)))
     _check_finite(name, a, numerical, hint)
-    error = gradcheck.relative_error(a, numerical)
+    try:
+        error = gradcheck.relative_error(a, numerical)
+    except ValueError as problem:  # non-finite where the numerical gradient is non-finite too
+        raise AssertionError(_join(f"{name} cannot be compared with finite differences: "
+                                   f"{problem}", hint)) from None
     if error <= tol:
         return
     diff = _abs(a - numerical)

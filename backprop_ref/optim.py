@@ -12,6 +12,9 @@ An optimizer holds the parameter arrays themselves (``layer.params`` or
 exactly the keys and shapes of ``params``: it never broadcasts and never writes to
 ``grads``. ``lr`` is a plain attribute that a schedule may set between steps
 (``opt.lr = schedule(t)``); the other hyperparameters are fixed at construction.
+
+Nothing non-finite gets in: a parameter, a gradient or a learning rate that is nan or inf
+raises an error (NonFiniteError, a ValueError, for arrays) before any parameter changes.
 """
 
 from __future__ import annotations
@@ -22,9 +25,26 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from backprop_ref._validate import (NonFiniteError, all_finite, as_real, finite_checks_on,
+                                   nonfinite_message)
+
 Params = Mapping[str, np.ndarray]
 Grads = Mapping[str, np.ndarray]
 State = dict[str, np.ndarray]
+
+
+
+def check_float_arrays(where: str, label: str, what: str, arrays: object) -> None:
+    """Raise unless `arrays` is a non-empty dict of finite floating-point numpy arrays."""
+    if not isinstance(arrays, Mapping) or not arrays:
+        raise ValueError(f"{where}: expected a non-empty dict of {what} arrays, got {arrays!r:.80}")
+    for name, a in arrays.items():
+        if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+            got = a.dtype.name if isinstance(a, np.ndarray) else type(a).__name__
+            raise ValueError(f"{where}: expected {label}[{name!r}] to be a floating-point numpy "
+                             f"array, got {got}")
+        if not all_finite(a):
+            raise NonFiniteError(nonfinite_message(where, f"{label}[{name!r}]", a))
 
 
 class Optimizer:
@@ -35,15 +55,9 @@ class Optimizer:
 
     def __init__(self, params: Params, lr: float, weight_decay: float = 0.0) -> None:
         where = type(self).__name__
-        if not isinstance(params, Mapping) or not params:
-            raise ValueError(f"{where}: expected a non-empty dict of parameter arrays, "
-                             f"got {params!r}")
+        check_float_arrays(where, "params", "parameter", params)
         seen: set[int] = set()
         for name, theta in params.items():
-            if not isinstance(theta, np.ndarray) or not np.issubdtype(theta.dtype, np.floating):
-                raise ValueError(f"{where}: expected params[{name!r}] to be a floating-point "
-                                 f"numpy array, got {type(theta).__name__} "
-                                 f"{getattr(theta, 'dtype', '')}".rstrip())
             if not theta.flags.writeable:
                 raise ValueError(f"{where}: params[{name!r}] is read-only; it is updated in place")
             if id(theta) in seen:
@@ -66,6 +80,9 @@ class Optimizer:
 
         Shapes: grads[k] has the shape of params[k]; grads is only read.
         """
+        lr = self.lr
+        if not (type(lr) is float and 0.0 <= lr < math.inf):  # a schedule may have set it
+            self.lr = _hyper(f"{type(self).__name__}.step", "lr", lr)
         self._check(grads)
         self.t += 1
         wd, update = self.weight_decay, self._update
@@ -87,10 +104,12 @@ class Optimizer:
 
     def _check(self, grads: Grads) -> None:
         # Cheap on purpose: it runs every step. The slow path only builds the error message.
+        finite = finite_checks_on()
         try:
             if grads.keys() == self.params.keys():
                 for name, shape in self._shapes:
-                    if grads[name].shape != shape:
+                    g = grads[name]
+                    if g.shape != shape or g.dtype.kind != "f" or (finite and not all_finite(g)):
                         break
                 else:
                     return
@@ -116,6 +135,14 @@ class Optimizer:
                 got = got if got is not None else type(grads[name]).__name__
                 raise ValueError(f"{where}: expected grads[{name!r}] of shape {shape} "
                                  f"(the shape of params[{name!r}]), got {got}{hint}")
+        for name, _ in self._shapes:
+            g = grads[name]
+            if not isinstance(g, (np.ndarray, np.generic)) or g.dtype.kind != "f":
+                got = g.dtype.name if isinstance(g, np.ndarray) else type(g).__name__
+                raise ValueError(f"{where}: expected grads[{name!r}] to be a floating-point "
+                                 f"numpy array, got {got}")
+            if not all_finite(g):
+                raise NonFiniteError(nonfinite_message(where, f"grads[{name!r}]", g))
 
 
 class SGD(Optimizer):
@@ -201,7 +228,7 @@ class Adam(Optimizer):
     def __init__(self, params: Params, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
-        if len(betas) != 2:
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: expected betas = (beta1, beta2), got {betas!r}")
         self.betas = (_hyper("Adam", "betas[0]", betas[0], below=1.0),
                       _hyper("Adam", "betas[1]", betas[1], below=1.0))
@@ -239,26 +266,27 @@ def clip_grad_norm(grads: Grads, max_norm: float) -> tuple[dict[str, np.ndarray]
     clipped norm equals max_norm (to rounding).
     Shapes: clipped[k] has the shape of grads[k].
     """
+    where = "clip_grad_norm"
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm > 0:
-        raise ValueError(f"clip_grad_norm: expected max_norm > 0, got {max_norm!r}")
-    total_norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
-    if not math.isfinite(total_norm):
-        raise ValueError(f"clip_grad_norm: the gradient norm is {total_norm}; "
-                         f"a gradient contains inf or nan")
+        raise ValueError(f"{where}: expected max_norm > 0, got {max_norm!r}")
+    check_float_arrays(where, "grads", "gradient", grads)
+    total_norm = _global_norm(grads.values())
     if total_norm <= max_norm:
         return dict(grads), total_norm
     scale = max_norm / total_norm
     return {name: g * scale for name, g in grads.items()}, total_norm
 
 
+def _global_norm(arrays) -> float:
+    """sqrt(Σ_k Σ_i g[k]_i²) of finite arrays, rescaled if the plain sum of squares overflows."""
+    arrays = list(arrays)
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in arrays))
+    if math.isfinite(total):
+        return total
+    scale = max(float(np.max(np.abs(g))) for g in arrays if g.size)  # ||g|| = s · ||g / s||
+    return scale * math.sqrt(sum(float(np.vdot(g / scale, g / scale)) for g in arrays))
+
+
 def _hyper(where: str, name: str, value: float, below: float | None = None) -> float:
     """`value` as a float, checked to be finite, >= 0 and (if given) < `below`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{where}: expected {name} to be a real number, "
-                         f"got {type(value).__name__}")
-    x = float(value)
-    if below is None and not (0.0 <= x < math.inf):
-        raise ValueError(f"{where}: expected {name} >= 0, got {value!r}")
-    if below is not None and not 0.0 <= x < below:
-        raise ValueError(f"{where}: expected {name} in [0, {below:g}), got {value!r}")
-    return x
+    return as_real(where, name, value, low=0.0, high=below, high_open=below is not None)

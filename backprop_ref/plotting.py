@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from backprop_ref._validate import as_positive_int, as_real, check_finite
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -72,13 +74,31 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: expected X of shape (N, 2), got {X.shape}")
+    where = "plot_decision_boundary"
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        raise TypeError(f"{where}: expected X and y to be numpy arrays, "
+                        f"got {type(X).__name__} and {type(y).__name__}")
+    if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] == 0:
+        raise ValueError(f"{where}: expected X of shape (N, 2) with N >= 1, got {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(f"{where}: expected y of shape ({len(X)},) (one label per row of X), "
+                         f"got {y.shape}")
+    if X.dtype.kind not in "iuf" or y.dtype.kind not in "biu":
+        raise ValueError(f"{where}: expected X of numbers and y of integer labels, got dtypes "
+                         f"{X.dtype.name} and {y.dtype.name}")
+    check_finite(where, "X", X)
+    resolution = as_positive_int(where, "resolution", resolution)
+    margin = as_real(where, "margin", margin, low=0)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 3.6))
     (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    classes = predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    classes = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])))
+    if classes.size != gx.size or classes.dtype.kind not in "biu":
+        raise ValueError(f"{where}: expected predict(points) to return {gx.size} integer "
+                         f"classes, one per point of shape ({gx.size}, 2), got "
+                         f"{classes.dtype.name} of shape {classes.shape}")
+    classes = classes.reshape(gx.shape)
     k = int(max(classes.max(), y.max())) + 1
     cmap = ListedColormap(PALETTE[:k])
     ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)

@@ -116,7 +116,9 @@ class LinearWarmup:
 
     def __call__(self, t: int) -> float:
         t = _step("LinearWarmup", t)
-        lr = float(self.schedule(t))
+        lr = self.schedule(t)
+        _rate("LinearWarmup", f"schedule({t})", lr)  # a wrapped callable may return anything
+        lr = float(lr)
         if t + 1 < self.warmup_steps:
             lr *= (t + 1) / self.warmup_steps
         return lr
@@ -124,6 +126,8 @@ class LinearWarmup:
 
 def _step(where: str, t: int) -> int:
     try:
+        if isinstance(t, bool):
+            raise TypeError
         t = operator.index(t)
     except TypeError:
         raise ValueError(f"{where}: expected an integer step t >= 0, got {t!r}") from None
@@ -133,6 +137,7 @@ def _step(where: str, t: int) -> int:
 
 
 def _rate(where: str, name: str, value: float) -> None:
+    """Raise unless `value` is a finite real number >= 0 (so nan and inf are refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not 0.0 <= value < math.inf:
         raise ValueError(f"{where}: expected {name} to be a learning rate >= 0, got {value!r}")

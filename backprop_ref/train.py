@@ -9,15 +9,24 @@ backward, `optimizer.step(grads)`. The model is a `Layer` (a Sequential, usually
 pass without the input's gradient, which a training step never reads. The loss keeps
 the loss contract (`forward(pred, target) -> (L, cache)`, `backward(cache) -> dpred`), and
 the optimizer has `step(grads)` and a settable `lr`.
+
+Bad data is refused before the first step: X must be finite floats, y finite numbers, the
+weights finite. Every array of a step is then computed from those, so the steps skip the
+per-array finiteness checks (`skip_finite_checks`) and watch the loss instead: a loss that
+becomes nan or inf, because the weights blew up, stops training with NonFiniteError
+"fit: training diverged at epoch e, step k: the loss is nan ...".
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
+from backprop_ref._validate import (NonFiniteError, all_finite, as_rng, check_array, check_finite,
+                                   nonfinite_message, skip_finite_checks)
 from backprop_ref.losses import BCEWithLogitsLoss, SoftmaxCrossEntropyLoss
 
 __all__ = ["History", "accuracy", "evaluate", "fit"]
@@ -62,12 +71,16 @@ def accuracy(outputs: np.ndarray, y: np.ndarray) -> float | None:
     - anything else (regression targets, soft labels, multi-label): None.
     Shapes: outputs (N, ...), y (N, ...).
     """
-    if not isinstance(outputs, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError("accuracy: expected outputs and y to be numpy arrays, "
-                        f"got {type(outputs).__name__} and {type(y).__name__}")
-    if outputs.ndim == 0 or y.ndim == 0 or len(outputs) != len(y):
+    check_array("accuracy", "outputs", outputs, min_ndim=1)
+    _check_labels("accuracy", "y", y)
+    if y.ndim == 0 or len(outputs) != len(y):
         raise ValueError(f"accuracy: expected outputs and y with the same number of rows N, "
                          f"got shapes {outputs.shape} and {y.shape}")
+    return _accuracy(outputs, y)
+
+
+def _accuracy(outputs: np.ndarray, y: np.ndarray) -> float | None:
+    """`accuracy` without the input checks, for outputs and targets the loss has checked."""
     n = len(y)
     if outputs.ndim == 2 and outputs.shape[1] >= 2:
         if y.shape == (n,) and np.issubdtype(y.dtype, np.integer):
@@ -85,6 +98,16 @@ def _is_classification(loss: Any) -> bool:
     return isinstance(loss, (SoftmaxCrossEntropyLoss, BCEWithLogitsLoss))
 
 
+def _check_labels(where: str, name: str, y: Any) -> None:
+    """Targets: a numpy array of integers or of finite floats."""
+    if not isinstance(y, np.ndarray):
+        raise TypeError(f"{where}: expected {name} to be a numpy array, got {type(y).__name__}")
+    if y.dtype.kind not in "iuf":
+        raise ValueError(f"{where}: expected {name} of an integer or floating-point dtype "
+                         f"(labels or targets), got {y.dtype.name}")
+    check_finite(where, name, y)
+
+
 def _check_xy(where: str, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> None:
     if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
         raise TypeError(f"{where}: expected {names[0]} and {names[1]} to be numpy arrays, "
@@ -96,6 +119,15 @@ def _check_xy(where: str, X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -
     if len(X) == 0:
         raise ValueError(f"{where}: expected at least one example, "
                          f"got {names[0]} of shape {X.shape}")
+    check_array(where, names[0], X, min_ndim=1)
+    _check_labels(where, names[1], y)
+
+
+def _check_params(where: str, model: Any) -> None:
+    """The model's parameters must be finite before training starts (else nothing is learnt)."""
+    for name, theta in getattr(model, "params", {}).items():
+        if isinstance(theta, np.ndarray) and theta.dtype.kind == "f" and not all_finite(theta):
+            raise NonFiniteError(nonfinite_message(where, f"model.params[{name!r}]", theta))
 
 
 def _check_positive_int(where: str, name: str, value: Any) -> None:
@@ -118,8 +150,12 @@ def evaluate(model: Any, loss: Any, X: np.ndarray, y: np.ndarray,
     correct: float | None = 0.0 if _is_classification(loss) else None
     for start in range(0, len(X), batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out, _ = model.forward(xb, train=False)
-        batch_loss, _ = loss.forward(out, yb)
+        with skip_finite_checks():  # X and y were checked above
+            out, _ = model.forward(xb, train=False)
+            batch_loss, _ = loss.forward(out, yb)
+        if not math.isfinite(batch_loss):
+            raise NonFiniteError(f"evaluate: the loss is {batch_loss} on examples {start} to "
+                                 f"{start + len(xb) - 1}: the model's output overflows")
         total_loss += batch_loss * len(xb)
         correct = _add_correct(correct, out, yb)
     n = len(X)
@@ -130,7 +166,7 @@ def _add_correct(correct: float | None, out: np.ndarray, y: np.ndarray) -> float
     """Running count of correct predictions; None once a batch has no defined accuracy."""
     if correct is None:
         return None
-    acc = accuracy(out, y)
+    acc = _accuracy(out, y)
     return None if acc is None else correct + acc * len(y)
 
 
@@ -143,7 +179,9 @@ def fit(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, *, 
     At the start of epoch e (0, 1, ...) `optimizer.lr = schedule(e)` if a schedule is given.
     The order of the examples is drawn from `rng` (default `np.random.default_rng(0)`), so
     the same rng and initial parameters give the same run. The last batch may be smaller.
-    Prints nothing; `progress=True` shows a tqdm bar (optional dependency).
+    Prints nothing; `progress=True` shows a tqdm bar (optional dependency). A loss that
+    becomes nan or inf (the weights blew up) stops training with NonFiniteError naming the
+    epoch and the step; nan or inf in X, y or the initial weights is refused at the start.
     Shapes: X (N, ...), y (N, ...) as the loss expects; X_val, y_val likewise.
     """
     _check_xy("fit", X, y)
@@ -154,16 +192,17 @@ def fit(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, *, 
                          + ("X_val" if y_val is None else "y_val"))
     if X_val is not None:
         _check_xy("fit", X_val, y_val, names=("X_val", "y_val"))
-    rng = np.random.default_rng(0) if rng is None else rng
+    _check_params("fit", model)
+    rng = as_rng("fit", rng)
     history = History()
     bar = _progress_bar(epochs) if progress else None
     try:
         for epoch in range(epochs):
             if schedule is not None:
-                optimizer.lr = float(schedule(epoch))
+                optimizer.lr = _scheduled_lr(schedule, epoch)
             history.lr.append(float(optimizer.lr))
             train_loss, train_acc = _train_epoch(model, loss, optimizer, X, y,
-                                                 rng.permutation(len(X)), batch_size)
+                                                 rng.permutation(len(X)), batch_size, epoch)
             history.loss.append(train_loss)
             if train_acc is not None:
                 history.accuracy.append(train_acc)
@@ -181,19 +220,39 @@ def fit(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray, *, 
     return history
 
 
+def _scheduled_lr(schedule: Callable[[int], float], epoch: int) -> float:
+    lr = schedule(epoch)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= lr < math.inf:
+        raise ValueError(f"fit: schedule({epoch}) returned {lr!r}; expected a learning rate "
+                         f">= 0 (a finite number)")
+    return float(lr)
+
+
 def _train_epoch(model: Any, loss: Any, optimizer: Any, X: np.ndarray, y: np.ndarray,
-                 order: np.ndarray, batch_size: int) -> tuple[float, float | None]:
+                 order: np.ndarray, batch_size: int,
+                 epoch: int = 0) -> tuple[float, float | None]:
     """One pass over X in the given order; returns (mean loss, accuracy or None)."""
     total_loss = 0.0
     correct: float | None = 0.0 if _is_classification(loss) else None
-    for start in range(0, len(order), batch_size):
+    for step, start in enumerate(range(0, len(order), batch_size)):
         idx = order[start:start + batch_size]
         xb, yb = X[idx], y[idx]
-        out, caches = model.forward(xb, train=True)       # 1. forward
-        batch_loss, loss_cache = loss.forward(out, yb)    # 2. loss
-        dout = loss.backward(loss_cache)                  # 3. backward
-        grads = model.param_grads(dout, caches)           #    (no dx: nothing reads it)
-        optimizer.step(grads)                             # 4. update
+        try:
+            with skip_finite_checks():  # X, y and the weights were checked before step 0
+                out, caches = model.forward(xb, train=True)       # 1. forward
+                batch_loss, loss_cache = loss.forward(out, yb)    # 2. loss
+                if not math.isfinite(batch_loss):
+                    raise NonFiniteError(
+                        f"fit: training diverged at epoch {epoch}, step {step}: the loss is "
+                        f"{batch_loss} (lr = {getattr(optimizer, 'lr', '?')}). Try a smaller "
+                        f"learning rate, or clip the gradients")
+                dout = loss.backward(loss_cache)                  # 3. backward
+                grads = model.param_grads(dout, caches)           #    (no dx: nothing reads it)
+                optimizer.step(grads)                             # 4. update
+        except Exception as err:  # e.g. a loss that does not fit the model's output
+            err.add_note(f"(raised in fit at epoch {epoch}, step {step})")
+            raise
         total_loss += batch_loss * len(idx)
         correct = _add_correct(correct, out, yb)
     n = len(order)

@@ -276,3 +276,8 @@ def test_a_package_method_inherited_by_the_students_class_is_forbidden():
                   "    MyLinear(2, 3).forward(np.ones((1, 2)))\n")
     with pytest.raises(ForbiddenCall, match="Linear.__init__"):
         _grade_in(notebook, grade_cell)
+
+
+def test_check_gradient_of_a_function_that_returns_nan_fails_as_a_check_not_a_crash():
+    message = fails(check_gradient, lambda v: float("nan"), np.ones(2), np.zeros(2), name="dx")
+    assert "dx cannot be checked" in message and "nan" in message.lower(), message

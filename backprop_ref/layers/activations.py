@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref._validate import check_array, check_same_shape
+from backprop_ref._validate import as_real, check_array, check_same_shape
 from backprop_ref.layers.base import Grads, Layer
 
 
@@ -20,7 +20,16 @@ def exp_nonpositive(t: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(−z)), computed without overflow for any z (|z| = 1000 included)."""
+    """σ(z) = 1 / (1 + e^(−z)), computed without overflow for any z (|z| = 1000 included).
+
+    Shapes: any (a 0-d array too); the result has the shape of z.
+    """
+    check_array("sigmoid", "z", z)
+    return _sigmoid(z)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """`sigmoid` without the input check, for callers that made it already."""
     e = exp_nonpositive(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -33,7 +42,7 @@ class Sigmoid(Layer):
 
     def forward(self, z: np.ndarray, train: bool = False) -> tuple[np.ndarray, np.ndarray]:
         check_array("Sigmoid.forward", "z", z, min_ndim=1)
-        a = sigmoid(z)
+        a = _sigmoid(z)
         return a, a
 
     def backward(self, da: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, Grads]:
@@ -80,7 +89,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = as_real("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, z: np.ndarray, train: bool = False) -> tuple[np.ndarray, np.ndarray]:
         check_array("LeakyReLU.forward", "z", z, min_ndim=1)

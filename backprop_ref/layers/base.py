@@ -7,7 +7,9 @@
 reads the cache (never `self` state set by forward), changes neither it nor `dout`, and
 returns the gradient with respect to the input and a dict of parameter gradients keyed like
 `layer.params`. Because gradients are returned, not stored, they never pile up between
-calls: there is nothing to zero.
+calls: there is nothing to zero. `forward` checks x and `backward` checks dout
+(`_validate.check_array`, `check_same_shape`): a wrong shape or dtype, an empty batch, nan or
+inf raise an error naming the layer, the argument and the fault.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref._validate import check_array, check_same_shape
+from backprop_ref._validate import (as_float_dtype, as_positive_int, as_real, check_array,
+                                   check_same_shape)
 from backprop_ref.layers.base import Grads, Layer
 
 
@@ -21,12 +22,15 @@ class BatchNorm1d(Layer):
     def __init__(self, num_features: int, *, eps: float = 1e-5, momentum: float = 0.1,
                  dtype: type = np.float64) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.dtype = np.dtype(dtype)
-        self.params["gamma"] = np.ones(num_features, dtype=dtype)
-        self.params["beta"] = np.zeros(num_features, dtype=dtype)
-        self.running_mean = np.zeros(num_features, dtype=dtype)
-        self.running_var = np.ones(num_features, dtype=dtype)
+        num_features = as_positive_int("BatchNorm1d", "num_features", num_features)
+        self.num_features = num_features
+        self.eps = as_real("BatchNorm1d", "eps", eps, low=0, low_open=True)
+        self.momentum = as_real("BatchNorm1d", "momentum", momentum, low=0, high=1)
+        self.dtype = as_float_dtype("BatchNorm1d", dtype)
+        self.params["gamma"] = np.ones(num_features, dtype=self.dtype)
+        self.params["beta"] = np.zeros(num_features, dtype=self.dtype)
+        self.running_mean = np.zeros(num_features, dtype=self.dtype)
+        self.running_var = np.ones(num_features, dtype=self.dtype)
 
     def forward(self, x: np.ndarray, train: bool = False) -> tuple[np.ndarray, tuple]:
         check_array("BatchNorm1d.forward", "x", x, ("N", self.num_features), self.dtype)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from backprop_ref._validate import IntPair, as_pair, as_positive_int, check_array, check_same_shape
+from backprop_ref._validate import (IntPair, as_float_dtype, as_pair, as_positive_int, as_rng,
+                                   check_array, check_same_shape)
 from backprop_ref.layers.base import Grads, Layer
 
 def offset_slices(i: int, j: int, stride: tuple[int, int],
@@ -38,8 +39,8 @@ class Conv2d(Layer):
         self.kernel_size = as_pair("Conv2d", "kernel_size", kernel_size, minimum=1)
         self.stride = as_pair("Conv2d", "stride", stride, minimum=1)
         self.padding = as_pair("Conv2d", "padding", padding, minimum=0)
-        self.dtype = np.dtype(dtype)
-        rng = rng if rng is not None else np.random.default_rng(0)
+        self.dtype = as_float_dtype("Conv2d", dtype)
+        rng = as_rng("Conv2d", rng)
         kh, kw = self.kernel_size
         shape = (self.out_channels, self.in_channels, kh, kw)
         std = np.sqrt(2.0 / (self.in_channels * kh * kw))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref._validate import as_positive_int, check_array, check_same_shape
+from backprop_ref._validate import (as_float_dtype, as_positive_int, as_rng, check_array,
+                                   check_same_shape)
 from backprop_ref.layers.base import Grads, Layer
 
 
@@ -29,8 +30,8 @@ class RNN(Layer):
         self.input_size = as_positive_int("RNN", "input_size", input_size)
         self.hidden_size = as_positive_int("RNN", "hidden_size", hidden_size)
         self.return_sequences = bool(return_sequences)
-        self.dtype = np.dtype(dtype)
-        rng = rng if rng is not None else np.random.default_rng(0)
+        self.dtype = as_float_dtype("RNN", dtype)
+        rng = as_rng("RNN", rng)
         D, H = self.input_size, self.hidden_size
         Wx = np.sqrt(2.0 / (D + H)) * rng.standard_normal((D, H))
         q, r = np.linalg.qr(rng.standard_normal((H, H)))
