@@ -17,6 +17,7 @@ defences cost.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--assignments", nargs="*", default=None)
     args = parser.parse_args(argv)
+    # nbgrader runs `alembic` to create the gradebook: this interpreter's bin/ goes first.
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     names = args.assignments or assignment_names()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
