@@ -201,7 +201,8 @@ class GradingExecute(Execute):
             size = len(content.get("text", "")) if msg["msg_type"] == "stream" else \
                 len(json.dumps(content.get("data", {})))
             limit = int(self.max_output_mib * MIB)
-            before, self._output_bytes = self._output_bytes, getattr(self, "_output_bytes", 0) + size
+            before = self._output_bytes
+            self._output_bytes += size
             if self._output_bytes > limit:
                 if before >= limit:
                     return None

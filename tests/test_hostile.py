@@ -299,7 +299,7 @@ def test_a_zero_for_an_unreadable_notebook_carries_its_reason_in_the_gradebook(b
     from nbgrader.api import Gradebook
 
     with Gradebook(batch[0].config.CourseDirectory.db_url) as gradebook:
-        notebook = gradebook.find_submission_notebook(A.split(".")[0], A, "invalid-json")
+        notebook = gradebook.find_submission_notebook(A, A, "invalid-json")  # notebook = assignment name
         comments = [c.auto_comment for c in notebook.comments]
     assert comments and all("not valid JSON" in c for c in comments), comments
 
