@@ -32,8 +32,9 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import is_grade, is_solution
 from traitlets import Float, Integer
+
+from autograder.cells import is_test
 
 KERNEL_SCRIPT = str(Path(__file__).with_name("kernel.py"))
 MIB = 1 << 20
@@ -106,10 +107,6 @@ class GradingKernelManager(AsyncKernelManager):
 def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
                         traceback=[f"{ename}: {evalue}"])
-
-
-def is_test(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
 class GradingExecute(Execute):

@@ -34,6 +34,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import integrity
+from autograder.cells import grade_id
 from autograder.intake import inspect
 
 # Errors in the autograded notebook that an instructor should hear about, not only see as 0.
@@ -87,9 +88,10 @@ class Grader:
         outcome.reasons += list(intake.reasons.values()) + intake.notes
         scanned = set()  # a renamed notebook and its copy under the released name: scan once
         for path in sorted(folder.glob("*.ipynb"), key=lambda p: (p.name not in released, p.name)):
-            if path.read_bytes() in scanned:
+            content = path.read_bytes()
+            if content in scanned:
                 continue
-            scanned.add(path.read_bytes())
+            scanned.add(content)
             model = released.get(path.name) or next(iter(released.values()))
             found = integrity.scan_file(path, model)
             if found:
@@ -122,7 +124,7 @@ class Grader:
         for path in sorted(self.folder("autograded", student, assignment).glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             for number, cell in enumerate(nb.cells, 1):
-                cell_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {number}"
+                cell_id = grade_id(cell) or f"cell {number}"
                 for output in cell.get("outputs", []):
                     if output.get("output_type") == "error" and output.get("ename") in NOTABLE:
                         outcome.reasons.append(f"{cell_id}: {output['ename']}: {output['evalue']}")

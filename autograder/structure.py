@@ -22,19 +22,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_locked, is_solution
 
-
-def grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def is_tracked(cell) -> bool:
-    return bool(grade_id(cell)) and (is_grade(cell) or is_solution(cell) or is_locked(cell))
-
-
-def is_test(cell) -> bool:
-    return is_tracked(cell) and is_grade(cell) and not is_solution(cell)
+from autograder.cells import grade_id, is_test, is_tracked
 
 
 class RepairStructure(NbGraderPreprocessor):

@@ -1,4 +1,4 @@
-"""Reading a notebook: each cell's nbgrader role and code, and why a file is not a notebook."""
+"""Reading a notebook's cells: their code, lines and syntax tree (their roles: autograder.cells)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,7 @@ import ast
 import re
 import warnings
 
-
-
-def meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
-
-
-def grade_id(cell) -> str | None:
-    return meta(cell).get("grade_id")
-
-
-def is_solution(cell) -> bool:
-    return bool(meta(cell).get("solution"))
-
-
-def is_test(cell) -> bool:
-    return bool(meta(cell).get("grade")) and not is_solution(cell)
+from ..cells import grade_id, is_solution, is_test, meta  # noqa: F401 (used as cells.*)
 
 
 def label(cell, index: int) -> str:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.feedback import hidden_lines as hidden_in
+
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 IGNORED = (".ipynb_checkpoints", "__pycache__", "*.pyc")
@@ -186,21 +188,12 @@ def html_text(path: Path) -> str:
 
 def hidden_lines(source_nb: nbformat.NotebookNode, released_nb: nbformat.NotebookNode) -> list[str]:
     """Lines of the hidden tests that a student could not have seen or written: found
-    neither in the released notebook nor in the solution cells."""
+    neither in the released notebook nor in the solution cells (12 characters or more)."""
     seen = "\n".join([cell.source for cell in released_nb.cells]
                      + [cell.source for cell in source_nb.cells
                         if cell.metadata.get("nbgrader", {}).get("solution")])
-    found = []
-    for cell in source_nb.cells:
-        inside = False
-        for line in cell.source.split("\n"):
-            if "### BEGIN HIDDEN TESTS" in line:
-                inside = True
-            elif "### END HIDDEN TESTS" in line:
-                inside = False
-            elif inside and len(line.strip()) >= 12 and line.strip() not in seen:
-                found.append(line.strip())
-    return found
+    return sorted(line for cell in source_nb.cells for line in hidden_in(cell.source)
+                  if len(line) >= 12 and line not in seen)
 
 
 class _quiet:
